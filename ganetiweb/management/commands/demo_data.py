@@ -1,0 +1,80 @@
+"""Create the demo's users and tiny VMs, once; print the credentials every time."""
+
+import json
+import secrets
+
+import libvirt
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from testbed.libvirt import define_tiny_vm
+
+DEMO_VMS = ["gwdemo-web", "gwdemo-db"]
+DEMO_USERS = [
+    # username, superuser, e-mail
+    ("admin", True, "admin@example.com"),
+    ("alice", False, "alice@example.com"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users and tiny QEMU VMs on a local libvirtd (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--libvirt-uri", default="qemu:///system")
+        parser.add_argument(
+            "--stop-vms", action="store_true", help="Power off the demo VMs and do nothing else."
+        )
+
+    def handle(self, *args, **options):
+        if options["stop_vms"]:
+            self.stop_vms(options["libvirt_uri"])
+            return
+        credentials = self.ensure_users()
+        self.ensure_vms(options["libvirt_uri"])
+        self.stdout.write(self.style.SUCCESS("Demo users (username / password):"))
+        for username, password in credentials.items():
+            self.stdout.write(f"  {username} / {password}")
+
+    def ensure_users(self):
+        """Make the demo users; their random passwords are kept outside the repository."""
+        path = settings.DATA_DIR / "demo_credentials.json"
+        credentials = json.loads(path.read_text()) if path.exists() else {}
+        User = get_user_model()
+        for username, superuser, email in DEMO_USERS:
+            password = credentials.setdefault(username, secrets.token_urlsafe(9))
+            user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+            if created or not user.check_password(password):
+                user.set_password(password)
+            user.is_staff = user.is_superuser = superuser
+            user.save()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(credentials, indent=2))
+        path.chmod(0o600)
+        return credentials
+
+    def ensure_vms(self, uri):
+        try:
+            conn = libvirt.open(uri)
+        except libvirt.libvirtError as exc:
+            raise CommandError(f"libvirtd at {uri} cannot be reached: {exc}") from exc
+        try:
+            existing = {dom.name(): dom for dom in conn.listAllDomains()}
+            for name in DEMO_VMS:
+                if name not in existing:
+                    define_tiny_vm(conn, name, start=True)
+                    self.stdout.write(f"Defined and started the demo VM {name}.")
+                elif not existing[name].isActive():
+                    existing[name].create()
+                    self.stdout.write(f"Started the demo VM {name}.")
+        finally:
+            conn.close()
+
+    def stop_vms(self, uri):
+        conn = libvirt.open(uri)
+        try:
+            for dom in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+                if dom.name() in DEMO_VMS:
+                    dom.destroy()
+        finally:
+            conn.close()

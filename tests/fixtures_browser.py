@@ -1,0 +1,101 @@
+"""Headless Chromium (Debian's package) driven by Playwright, for pages as a person sees them."""
+
+import os
+import shutil
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import pytest
+from channels.testing.live import make_application, set_database_connection
+from daphne.testing import DaphneProcess
+
+CHROMIUM = "/usr/bin/chromium"
+# Chromium must not try the network: this machine has none but loopback.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.fail(
+            f"Chromium could not be started: {CHROMIUM} is missing (apt-get install chromium)"
+        )
+    # Playwright's sync API keeps an event loop in this thread; the Django code these tests call
+    # is synchronous and safe here, so let it run beside that loop.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except Exception as exc:  # noqa: BLE001  (any launch error means the same to the user)
+            pytest.fail(f"Chromium could not be started by Playwright: {exc}")
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page, request):
+    """Save a named screenshot under test-artifacts/screenshots/ for a person to look at."""
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(name):
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@dataclass
+class LiveSite:
+    url: str
+    ws_url: str
+
+
+def _prepare_server_process(django_db_blocker):
+    """In the server's child process: use the test database, and allow database access."""
+    set_database_connection()
+    django_db_blocker.unblock()
+
+
+@pytest.fixture(scope="session")
+def live_site(django_db_setup, django_db_blocker):
+    """The ASGI application under Daphne in a child process, as in production.
+
+    Static files come from whitenoise and the collected files (hashed names), and websockets
+    work; the child process uses the test database, which is a file for that reason.
+    """
+    process = DaphneProcess(
+        "localhost",
+        partial(make_application, static_wrapper=None),
+        setup=partial(_prepare_server_process, django_db_blocker),
+    )
+    process.start()
+    if not process.ready.wait(timeout=30):
+        process.terminate()
+        pytest.fail("Daphne (the ASGI server) could not be started for the browser tests")
+    port = process.port.value
+    yield LiveSite(url=f"http://localhost:{port}", ws_url=f"ws://localhost:{port}")
+    process.terminate()
+    process.join(timeout=10)

@@ -1,0 +1,51 @@
+"""Every string a user reads ships in English and Brazilian Portuguese."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCES = ["manage.py", "ganetiweb", "clusters", "vms", "courses", "templates", "locale"]
+
+
+def _entries(po_text):
+    """Yield (msgid, msgstr, fuzzy) for each entry of a .po file (singular entries only)."""
+    for block in po_text.split("\n\n"):
+        lines = block.strip().splitlines()
+        fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in lines)
+        msgid, msgstr, target = [], [], None
+        for line in lines:
+            if line.startswith("msgid "):
+                target = msgid
+                line = line[6:]
+            elif line.startswith("msgstr "):
+                target = msgstr
+                line = line[7:]
+            elif not line.startswith('"'):
+                target = None if line.startswith("msgid_plural") else target
+                continue
+            if target is not None:
+                target.append(line.strip()[1:-1])
+        if msgid:
+            yield "".join(msgid), "".join(msgstr), fuzzy
+
+
+def test_every_message_in_the_code_has_a_brazilian_portuguese_translation(tmp_path):
+    for name in SOURCES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, tmp_path / name)
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "pt_BR", "--no-obsolete", "-v0"],
+        cwd=tmp_path,
+        check=True,
+        timeout=120,
+    )
+    po = (tmp_path / "locale/pt_BR/LC_MESSAGES/django.po").read_text()
+    untranslated = [msgid for msgid, msgstr, fuzzy in _entries(po) if msgid and not msgstr]
+    fuzzy = [msgid for msgid, _, is_fuzzy in _entries(po) if msgid and is_fuzzy]
+    assert untranslated == [], "add these to locale/pt_BR/LC_MESSAGES/django.po"
+    assert fuzzy == [], "review these fuzzy translations"
