@@ -24,6 +24,8 @@ try:
         envstr("GANETIWEB_DATA_DIR", str(Path.home() / ".local" / "share" / "ganetiweb"))
     )
     SECRET_KEY = secret_key("SECRET_KEY", DATA_DIR / "secret_key")
+    # Encrypts the cluster passwords stored in the database; defaults to the SECRET_KEY.
+    CREDENTIALS_KEY = envstr("CREDENTIALS_KEY", SECRET_KEY)
     DEBUG = envbool("DEBUG", False)
     ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
     CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])

@@ -18,6 +18,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("clusters/", include("clusters.urls")),
+    path("vms/", include("vms.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),

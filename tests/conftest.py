@@ -1,7 +1,10 @@
 """Fixtures shared by every test: the personas, and the real services as plugins."""
 
+import django_rq
 import pytest
+import redis
 from django.conf import settings
+from rq import SimpleWorker
 
 pytest_plugins = [
     "tests.fixtures_services",
@@ -29,3 +32,31 @@ def superuser(django_user_model):
 @pytest.fixture
 def plain_user(django_user_model):
     return django_user_model.objects.create_user("alice", "alice@example.com", PASSWORD)
+
+
+class Worker:
+    """Runs queued RQ jobs from the test Redis in this process, as a worker would."""
+
+    def __init__(self, url):
+        self.connection = redis.Redis.from_url(url)
+
+    def run(self):
+        """Work every queue until empty; return the number of jobs that failed."""
+        queues = [django_rq.get_queue(name) for name in ("high", "default", "low")]
+        worker = SimpleWorker(queues, connection=self.connection)
+        worker.work(burst=True)
+        return sum(len(queue.failed_job_registry) for queue in queues)
+
+    def queued(self):
+        return sum(len(django_rq.get_queue(name)) for name in ("high", "default", "low"))
+
+
+@pytest.fixture
+def worker(redis_server, settings):
+    """RQ queues on the test Redis (emptied first) and a way to run their jobs."""
+    settings.RQ_QUEUES = {
+        name: {"URL": redis_server.url, "DEFAULT_TIMEOUT": 600}
+        for name in ("high", "default", "low")
+    }
+    redis.Redis.from_url(redis_server.url).flushdb()
+    return Worker(redis_server.url)

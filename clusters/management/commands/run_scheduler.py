@@ -1,0 +1,57 @@
+"""Enqueue periodic work: an inventory sync per cluster every SYNC_INTERVAL seconds."""
+
+import signal
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db.models import Q
+from django.utils import timezone
+
+from clusters.jobs import enqueue_sync
+from clusters.models import Cluster
+
+
+def due_clusters(now, interval):
+    """Clusters never synced, or whose last sync attempt is older than the interval."""
+    cutoff = now - timedelta(seconds=interval)
+    return Cluster.objects.filter(
+        Q(last_sync_at__isnull=True) | Q(last_sync_at__lt=cutoff),
+        Q(last_sync_error_at__isnull=True) | Q(last_sync_error_at__lt=cutoff),
+    )
+
+
+def tick(interval) -> int:
+    queued = 0
+    for cluster in due_clusters(timezone.now(), interval):
+        if enqueue_sync(cluster):
+            queued += 1
+    return queued
+
+
+class Command(BaseCommand):
+    help = "Enqueue an inventory sync for each cluster every SYNC_INTERVAL seconds."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="Run one round and exit.")
+        parser.add_argument("--tick", type=float, default=5.0, help="Seconds between rounds.")
+
+    def handle(self, *args, once=False, **options):
+        interval = settings.SYNC_INTERVAL
+        running = True
+
+        def stop(signum, frame):
+            nonlocal running
+            running = False
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.stdout.write(f"Scheduler: a sync per cluster every {interval} s.")
+        while running:
+            queued = tick(interval)
+            if queued:
+                self.stdout.write(f"Queued {queued} sync(s).")
+            if once:
+                break
+            time.sleep(options["tick"])

@@ -1,0 +1,160 @@
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from clusters.choices import CertificateTrust, ClusterKind, Health, NetworkKind, NodeRole
+from ganetiweb.crypto import EncryptedTextField
+
+
+class ClusterQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Clusters this user may see: all for superusers, else those holding their VMs."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        from vms.models import VirtualMachine
+
+        vms = VirtualMachine.objects.visible_to(user)
+        return self.filter(pk__in=vms.values("cluster_id"))
+
+    def administered_by(self, user):
+        """Clusters this user may change (register, sync, import). Superusers only, for now."""
+        return self if user.is_authenticated and user.is_superuser else self.none()
+
+
+class Cluster(models.Model):
+    """A Ganeti cluster (reached through RAPI) or a set of libvirt hosts, managed as one."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("short name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=ClusterKind.choices)
+    description = models.TextField(_("description"), blank=True)
+
+    # Ganeti: the RAPI endpoint and how to trust its certificate.
+    rapi_host = models.CharField(_("RAPI host"), max_length=255, blank=True)
+    rapi_port = models.PositiveIntegerField(_("RAPI port"), default=5080)
+    rapi_user = models.CharField(_("RAPI user"), max_length=100, blank=True)
+    rapi_password = EncryptedTextField(_("RAPI password"), blank=True)
+    certificate_trust = models.CharField(
+        _("certificate trust"),
+        max_length=10,
+        choices=CertificateTrust.choices,
+        default=CertificateTrust.PINNED,
+    )
+    ca_bundle = models.TextField(_("CA bundle (PEM)"), blank=True)
+    pinned_fingerprint = models.CharField(_("pinned fingerprint"), max_length=200, blank=True)
+    # The fingerprint the cluster presented when no pin matched, waiting for an admin to confirm.
+    seen_fingerprint = models.CharField(max_length=200, blank=True, editable=False)
+
+    # libvirt: one URI per host, e.g. qemu:///system or qemu+ssh://host/system.
+    libvirt_uris = models.TextField(_("libvirt URIs"), blank=True)
+
+    # What the cluster told us on the last sync.
+    software_version = models.CharField(max_length=50, blank=True, editable=False)
+    info = models.JSONField(default=dict, blank=True, editable=False)
+    operating_systems = models.JSONField(default=list, blank=True, editable=False)
+
+    last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_sync_duration = models.FloatField(null=True, blank=True, editable=False)
+    last_sync_error = models.TextField(blank=True, editable=False)
+    last_sync_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The RQ job id of the sync queued or running now; empty when none is.
+    sync_job_id = models.CharField(max_length=64, blank=True, editable=False)
+
+    # The last "test connection", shown on the cluster's page.
+    connection_test = models.JSONField(default=dict, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClusterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("cluster")
+        verbose_name_plural = _("clusters")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("clusters:detail", args=[self.slug])
+
+    @property
+    def uri_list(self):
+        return [line.strip() for line in self.libvirt_uris.splitlines() if line.strip()]
+
+    @property
+    def health(self):
+        if self.last_sync_at is None and not self.last_sync_error:
+            return Health.NEW
+        if self.last_sync_error:
+            return Health.UNREACHABLE
+        return Health.HEALTHY
+
+
+class Node(models.Model):
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="nodes")
+    name = models.CharField(_("name"), max_length=255)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    role = models.CharField(_("role"), max_length=10, choices=NodeRole.choices)
+    memory_total = models.PositiveIntegerField(_("memory total (MiB)"), null=True)
+    memory_free = models.PositiveIntegerField(_("memory free (MiB)"), null=True)
+    disk_total = models.PositiveBigIntegerField(_("disk total (MiB)"), null=True)
+    disk_free = models.PositiveBigIntegerField(_("disk free (MiB)"), null=True)
+    cpus = models.PositiveIntegerField(_("CPUs"), null=True)
+    primary_count = models.PositiveIntegerField(_("primary VMs"), default=0)
+    secondary_count = models.PositiveIntegerField(_("secondary VMs"), default=0)
+    libvirt_uri = models.CharField(_("libvirt URI"), max_length=500, blank=True)
+    uuid = models.CharField(max_length=64, blank=True)
+    missing = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["cluster", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "name"], name="node_unique_in_cluster")
+        ]
+        verbose_name = _("node")
+        verbose_name_plural = _("nodes")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("clusters:node", args=[self.cluster.slug, self.name])
+
+    @property
+    def memory_used(self):
+        if self.memory_total is None or self.memory_free is None:
+            return None
+        return self.memory_total - self.memory_free
+
+    @property
+    def disk_used(self):
+        if self.disk_total is None or self.disk_free is None:
+            return None
+        return self.disk_total - self.disk_free
+
+
+class Network(models.Model):
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="networks")
+    name = models.CharField(_("name"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=10, choices=NetworkKind.choices)
+    subnet = models.CharField(_("subnet"), max_length=64, blank=True)
+    gateway = models.CharField(_("gateway"), max_length=64, blank=True)
+    subnet6 = models.CharField(_("IPv6 subnet"), max_length=64, blank=True)
+    gateway6 = models.CharField(_("IPv6 gateway"), max_length=64, blank=True)
+    free_count = models.PositiveIntegerField(_("free addresses"), null=True)
+    reserved_count = models.PositiveIntegerField(_("reserved addresses"), null=True)
+    uuid = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["cluster", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "name"], name="network_unique_in_cluster")
+        ]
+        verbose_name = _("network")
+        verbose_name_plural = _("networks")
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,32 @@
+"""Build a backend for a cluster row. Only workers call backend methods."""
+
+from clusters.backends.base import Backend, GanetiConnection, LibvirtConnection
+from clusters.choices import CertificateTrust, ClusterKind
+from ganetiweb.crypto import CredentialsUnreadable, UnreadableSecret
+
+
+def connection_for(cluster) -> GanetiConnection | LibvirtConnection:
+    if cluster.kind == ClusterKind.LIBVIRT:
+        return LibvirtConnection(uris=tuple(cluster.uri_list))
+    if isinstance(cluster.rapi_password, UnreadableSecret):
+        raise CredentialsUnreadable()
+    trust_ca = cluster.certificate_trust == CertificateTrust.CA
+    return GanetiConnection(
+        host=cluster.rapi_host,
+        port=cluster.rapi_port,
+        username=cluster.rapi_user,
+        password=cluster.rapi_password,
+        ca_bundle_pem=cluster.ca_bundle if trust_ca else "",
+        pinned_fingerprint="" if trust_ca else cluster.pinned_fingerprint,
+    )
+
+
+def backend_for(cluster) -> Backend:
+    connection = connection_for(cluster)
+    if isinstance(connection, LibvirtConnection):
+        from clusters.backends.libvirt import LibvirtBackend
+
+        return LibvirtBackend(connection)
+    from clusters.backends.ganeti import GanetiBackend
+
+    return GanetiBackend(connection)

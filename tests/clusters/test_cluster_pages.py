@@ -1,0 +1,126 @@
+"""Cluster, node and dashboard pages: they read the database only, and show sync errors."""
+
+import pytest
+from django.urls import reverse
+
+from clusters.models import Cluster
+from clusters.sync import store_inventory
+from tests.clusters.factories import make_cluster, make_inventory
+from vms.models import VirtualMachine
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alpha():
+    cluster = make_cluster("alpha")
+    store_inventory(cluster, make_inventory(vm_count=3))
+    return cluster
+
+
+def test_the_dashboard_sums_the_pool_over_the_clusters(client, superuser, alpha):
+    beta = make_cluster("beta")
+    store_inventory(beta, make_inventory(vm_count=1, node_count=1))
+    client.force_login(superuser)
+    response = client.get(reverse("dashboard"))
+    total = response.context["total"]
+    assert total.nodes == 3
+    assert total.memory_total == 3 * 32768
+    assert total.vms == 4
+    assert [card.cluster.name for card in response.context["cards"]] == ["alpha", "beta"]
+
+
+def test_a_plain_user_sees_only_the_clusters_holding_their_vms(client, plain_user, alpha):
+    make_cluster("beta")
+    VirtualMachine.objects.filter(name="vm1.example.org").update(owner_user=plain_user)
+    client.force_login(plain_user)
+    response = client.get(reverse("clusters:list"))
+    assert [card.cluster.name for card in response.context["cards"]] == ["alpha"]
+    assert client.get(reverse("clusters:detail", args=["beta"])).status_code == 404
+
+
+def test_a_cluster_the_user_cannot_see_is_a_404_on_every_page(client, plain_user, alpha):
+    client.force_login(plain_user)
+    for name in ("detail", "edit", "import"):
+        assert client.get(reverse(f"clusters:{name}", args=["alpha"])).status_code == 404
+    for name in ("sync", "test", "trust"):
+        assert client.post(reverse(f"clusters:{name}", args=["alpha"])).status_code == 404
+    node_url = reverse("clusters:node", args=["alpha", "node1"])
+    assert client.get(node_url).status_code == 404
+
+
+def test_a_user_who_sees_a_cluster_but_does_not_administer_it_gets_403(client, plain_user, alpha):
+    VirtualMachine.objects.filter(name="vm1.example.org").update(owner_user=plain_user)
+    client.force_login(plain_user)
+    assert client.get(reverse("clusters:detail", args=["alpha"])).status_code == 200
+    assert client.post(reverse("clusters:sync", args=["alpha"])).status_code == 403
+    assert client.get(reverse("clusters:edit", args=["alpha"])).status_code == 403
+
+
+def test_an_unreachable_cluster_is_a_message_on_its_pages(client, superuser, alpha):
+    Cluster.objects.filter(pk=alpha.pk).update(
+        last_sync_error="Cannot reach the Ganeti cluster at 192.0.2.99:5080: connection refused."
+    )
+    client.force_login(superuser)
+    for url in (
+        reverse("dashboard"),
+        reverse("clusters:list"),
+        reverse("clusters:detail", args=["alpha"]),
+        reverse("vms:detail", args=["alpha", "vm1.example.org"]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert b"connection refused" in response.content
+    assert b"unreachable" in client.get(reverse("clusters:list")).content
+
+
+def test_the_node_page_lists_primary_and_secondary_vms(client, superuser, alpha):
+    client.force_login(superuser)
+    response = client.get(reverse("clusters:node", args=["alpha", "node2"]))
+    assert response.status_code == 200
+    assert list(response.context["primary_vms"]) == []
+    assert len(response.context["secondary_vms"]) == 3
+
+
+def test_the_cluster_list_keeps_its_query_count_whatever_the_size(
+    client, superuser, django_assert_max_num_queries
+):
+    small = make_cluster("small")
+    store_inventory(small, make_inventory(vm_count=2, node_count=1))
+    client.force_login(superuser)
+    client.get(reverse("clusters:list"))  # warm the session
+    with django_assert_max_num_queries(8) as few:
+        client.get(reverse("clusters:list"))
+    for name in ("b1", "b2", "b3"):
+        store_inventory(make_cluster(name), make_inventory(vm_count=30, node_count=4))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("clusters:list"))
+
+
+def test_the_cluster_page_keeps_its_query_count_whatever_the_size(
+    client, superuser, django_assert_max_num_queries
+):
+    cluster = make_cluster("grow")
+    store_inventory(cluster, make_inventory(vm_count=2, node_count=2))
+    client.force_login(superuser)
+    url = reverse("clusters:detail", args=["grow"])
+    client.get(url)
+    with django_assert_max_num_queries(20) as few:
+        client.get(url)
+    store_inventory(cluster, make_inventory(vm_count=60, node_count=6))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)
+
+
+def test_the_dashboard_keeps_its_query_count_whatever_the_size(
+    client, superuser, django_assert_max_num_queries
+):
+    store_inventory(make_cluster("one"), make_inventory(vm_count=2))
+    client.force_login(superuser)
+    client.get(reverse("dashboard"))
+    with django_assert_max_num_queries(8) as few:
+        client.get(reverse("dashboard"))
+    for name in ("two", "three"):
+        store_inventory(make_cluster(name), make_inventory(vm_count=40, node_count=5))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("dashboard"))
