@@ -4,6 +4,7 @@ Web views only enqueue (after the transaction commits); the worker talks to the 
 """
 
 import uuid
+from datetime import timedelta
 
 import django_rq
 from django.db import transaction
@@ -18,6 +19,7 @@ from clusters.sync import sync_cluster
 from ganetiweb.crypto import CredentialsUnreadable
 
 QUEUE = "default"
+STALE_CLAIM = timedelta(minutes=2)
 PENDING = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
@@ -32,15 +34,22 @@ def _sync_pending(job_id: str) -> bool:
 def enqueue_sync(cluster: Cluster) -> str | None:
     """Queue a sync unless one is queued or running; return the new job id, or None."""
     job_id = f"sync-{cluster.pk}-{uuid.uuid4().hex[:12]}"
-    claimed = Cluster.objects.filter(pk=cluster.pk, sync_job_id="").update(sync_job_id=job_id)
+    now = timezone.now()
+    claim = {"sync_job_id": job_id, "sync_claimed_at": now}
+    claimed = Cluster.objects.filter(pk=cluster.pk, sync_job_id="").update(**claim)
     if not claimed:
-        current = Cluster.objects.filter(pk=cluster.pk).values_list("sync_job_id", flat=True)
-        current_id = current.first()
-        if current_id is None or _sync_pending(current_id):
+        # A claim whose job is neither queued nor running, well after it was made, was left
+        # by a worker that died: take it over. (Right after a claim, its job may not be in
+        # Redis yet: it is enqueued when the claiming transaction commits.)
+        current = Cluster.objects.filter(pk=cluster.pk).values("sync_job_id", "sync_claimed_at")
+        current = current.first()
+        if current is None or _sync_pending(current["sync_job_id"]):
             return None
-        # The worker that had it died: take over from the stale claim.
-        claimed = Cluster.objects.filter(pk=cluster.pk, sync_job_id=current_id).update(
-            sync_job_id=job_id
+        claimed_at = current["sync_claimed_at"]
+        if claimed_at is not None and now - claimed_at < STALE_CLAIM:
+            return None
+        claimed = Cluster.objects.filter(pk=cluster.pk, sync_job_id=current["sync_job_id"]).update(
+            **claim
         )
         if not claimed:
             return None

@@ -61,6 +61,7 @@ class Cluster(models.Model):
     last_sync_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The RQ job id of the sync queued or running now; empty when none is.
     sync_job_id = models.CharField(max_length=64, blank=True, editable=False)
+    sync_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # The last "test connection", shown on the cluster's page.
     connection_test = models.JSONField(default=dict, blank=True, editable=False)

@@ -7,7 +7,8 @@ from clusters.models import Cluster
 
 
 def make_cluster(name="alpha", kind="ganeti", **fields):
-    defaults = {"rapi_host": "192.0.2.99", "rapi_user": "gw", "rapi_password": "pw"}
+    # Port 1 on loopback: nothing listens, so a sync fails fast and sends nothing elsewhere.
+    defaults = {"rapi_host": "127.0.0.1", "rapi_port": 1, "rapi_user": "gw", "rapi_password": "pw"}
     if kind == "libvirt":
         defaults = {"libvirt_uris": "qemu:///system"}
     defaults.update(fields)

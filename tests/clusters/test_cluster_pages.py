@@ -59,7 +59,7 @@ def test_a_user_who_sees_a_cluster_but_does_not_administer_it_gets_403(client, p
 
 def test_an_unreachable_cluster_is_a_message_on_its_pages(client, superuser, alpha):
     Cluster.objects.filter(pk=alpha.pk).update(
-        last_sync_error="Cannot reach the Ganeti cluster at 192.0.2.99:5080: connection refused."
+        last_sync_error="Cannot reach the Ganeti cluster at 127.0.0.1:1: connection refused."
     )
     client.force_login(superuser)
     for url in (
