@@ -3,7 +3,6 @@
 import psycopg
 
 
-
 def test_it_accepts_a_connection_and_a_transaction(postgres_server):
     with psycopg.connect(postgres_server.url) as conn:
         conn.execute("CREATE TABLE gwtest_smoke (id serial PRIMARY KEY, word text)")

@@ -3,7 +3,6 @@
 import redis
 
 
-
 def test_it_answers_ping_and_stores_a_key(redis_server):
     client = redis.Redis.from_url(redis_server.url)
     try:
