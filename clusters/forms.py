@@ -125,21 +125,22 @@ class ClusterForm(forms.ModelForm):
         return cluster
 
 
+def owner_choices():
+    """Users and groups, as 'user:ID' or 'group:ID' grouped under headings."""
+    users = get_user_model().objects.order_by("username").values_list("pk", "username")
+    groups = Group.objects.order_by("name").values_list("pk", "name")
+    return [
+        ("", _("(no owner)")),
+        (_("Users"), [(f"user:{pk}", name) for pk, name in users]),
+        (_("Groups"), [(f"group:{pk}", name) for pk, name in groups]),
+    ]
+
+
 class OwnerChoiceField(forms.ChoiceField):
-    """One choice among users and groups, as 'user:ID' or 'group:ID'."""
+    """One choice among users and groups; cleans to the User or Group itself."""
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        users = get_user_model().objects.order_by("username").values_list("pk", "username")
-        groups = Group.objects.order_by("name").values_list("pk", "name")
-        self.choices = [
-            ("", _("(no owner)")),
-            (_("Users"), [(f"user:{pk}", name) for pk, name in users]),
-            (_("Groups"), [(f"group:{pk}", name) for pk, name in groups]),
-        ]
-
-    def to_python(self, value):
-        value = super().to_python(value)
+    def clean(self, value):
+        value = super().clean(value)  # checks the string against the choices
         if not value:
             return None
         kind, _sep, pk = value.partition(":")
@@ -157,6 +158,7 @@ class ImportForm(forms.Form):
     def __init__(self, *args, unowned=(), missing=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["vms"].choices = [(vm.pk, vm.name) for vm in [*unowned, *missing]]
+        self.fields["owner"].choices = owner_choices()
         self.unowned_ids = {vm.pk for vm in unowned}
         self.missing_ids = {vm.pk for vm in missing}
 

@@ -124,3 +124,42 @@ def test_the_dashboard_keeps_its_query_count_whatever_the_size(
         store_inventory(make_cluster(name), make_inventory(vm_count=40, node_count=5))
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("dashboard"))
+
+
+def test_an_admin_gives_unowned_vms_an_owner_in_bulk(client, superuser, plain_user, alpha):
+    client.force_login(superuser)
+    url = reverse("clusters:import", args=["alpha"])
+    page = client.get(url)
+    assert [vm.name for vm in page.context["unowned"]] == [
+        "vm1.example.org",
+        "vm2.example.org",
+        "vm3.example.org",
+    ]
+    chosen = VirtualMachine.objects.filter(name__in=["vm1.example.org", "vm3.example.org"])
+    data = {"action": "assign", "vms": [vm.pk for vm in chosen], "owner": f"user:{plain_user.pk}"}
+    assert client.post(url, data).status_code == 302
+    owned = VirtualMachine.objects.filter(owner_user=plain_user).values_list("name", flat=True)
+    assert sorted(owned) == ["vm1.example.org", "vm3.example.org"]
+
+
+def test_assigning_without_an_owner_is_refused_with_a_message(client, superuser, alpha):
+    client.force_login(superuser)
+    vm = VirtualMachine.objects.get(name="vm1.example.org")
+    response = client.post(
+        reverse("clusters:import", args=["alpha"]), {"action": "assign", "vms": [vm.pk]}
+    )
+    assert response.status_code == 200
+    assert b"Choose the owner" in response.content
+
+
+def test_an_admin_forgets_missing_vms_but_not_present_ones(client, superuser, alpha):
+    VirtualMachine.objects.filter(name="vm2.example.org").update(missing=True)
+    present = VirtualMachine.objects.get(name="vm1.example.org")
+    gone = VirtualMachine.objects.get(name="vm2.example.org")
+    client.force_login(superuser)
+    url = reverse("clusters:import", args=["alpha"])
+    refused = client.post(url, {"action": "forget", "vms": [present.pk]})
+    assert refused.status_code == 200
+    assert VirtualMachine.objects.filter(pk=present.pk).exists()
+    assert client.post(url, {"action": "forget", "vms": [gone.pk]}).status_code == 302
+    assert not VirtualMachine.objects.filter(pk=gone.pk).exists()
