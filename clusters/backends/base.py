@@ -122,6 +122,7 @@ class NicInfo:
     link: str = ""  # bridge or link name
     network: str = ""  # network name where the cluster has networks
     name: str = ""
+    model: str = ""  # libvirt only: virtio, e1000...
 
 
 @dataclass
