@@ -28,7 +28,9 @@ class Cluster(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("short name"), max_length=100, unique=True)
-    kind = models.CharField(_("kind"), max_length=10, choices=ClusterKind.choices)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=ClusterKind.choices, default=ClusterKind.GANETI
+    )
     description = models.TextField(_("description"), blank=True)
 
     # Ganeti: the RAPI endpoint and how to trust its certificate.

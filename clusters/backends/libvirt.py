@@ -165,14 +165,15 @@ def read_host(conn: libvirt.virConnect, uri: str) -> tuple[NodeInfo, list[VMInfo
                 continue  # undefined between the two calls
             raise
         vms.append(vm_from_domain(parse_domain_xml(xml), stats, hostname, address))
-    _model, memory_mib, cpus, *_rest = conn.getInfo()
+    _model, _numa_memory, cpus, *_rest = conn.getInfo()
+    memory_total, memory_free = _memory(conn)
     disk_total, disk_free = _storage_totals(conn)
     node = NodeInfo(
         name=hostname,
         address=address,
         role="regular",
-        memory_total=memory_mib,
-        memory_free=conn.getFreeMemory() // MiB,
+        memory_total=memory_total,
+        memory_free=memory_free,
         disk_total=disk_total,
         disk_free=disk_free,
         cpus=cpus,
@@ -180,6 +181,23 @@ def read_host(conn: libvirt.virConnect, uri: str) -> tuple[NodeInfo, list[VMInfo
         uri=uri,
     )
     return node, vms
+
+
+def _memory(conn: libvirt.virConnect) -> tuple[int, int]:
+    """The host's memory and what VMs could use, in MiB, as Ganeti counts it.
+
+    getInfo() reports the NUMA cells' memory, which some hosts (VMs themselves) under-report;
+    the kernel's totals are right. Free counts the page cache, which the kernel gives back.
+    """
+    try:
+        stats = conn.getMemoryStats(libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS, 0)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+            raise
+        # Drivers without kernel statistics (libvirt's test driver) give the cells' figures.
+        return conn.getInfo()[1], conn.getFreeMemory() // MiB
+    available = stats["free"] + stats.get("buffers", 0) + stats.get("cached", 0)
+    return stats["total"] // 1024, available // 1024
 
 
 def _storage_totals(conn: libvirt.virConnect) -> tuple[int | None, int | None]:
