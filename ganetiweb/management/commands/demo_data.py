@@ -7,7 +7,11 @@ import libvirt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+
+from clusters.models import Cluster
+from clusters.sync import sync_cluster
 from testbed.libvirt import define_tiny_vm
+from vms.models import VirtualMachine
 
 DEMO_VMS = ["gwdemo-web", "gwdemo-db"]
 DEMO_USERS = [
@@ -32,6 +36,7 @@ class Command(BaseCommand):
             return
         credentials = self.ensure_users()
         self.ensure_vms(options["libvirt_uri"])
+        self.ensure_cluster(options["libvirt_uri"])
         self.stdout.write(self.style.SUCCESS("Demo users (username / password):"))
         for username, password in credentials.items():
             self.stdout.write(f"  {username} / {password}")
@@ -69,6 +74,28 @@ class Command(BaseCommand):
                     self.stdout.write(f"Started the demo VM {name}.")
         finally:
             conn.close()
+
+    def ensure_cluster(self, uri):
+        """Register the local libvirtd as a cluster, read it once, give alice a VM."""
+        cluster, created = Cluster.objects.get_or_create(
+            slug="local",
+            defaults={
+                "name": "Local libvirt",
+                "kind": "libvirt",
+                "libvirt_uris": uri,
+                "description": "The demo's own libvirtd with QEMU",
+            },
+        )
+        # A management command may talk to the host; web requests never do.
+        result = sync_cluster(cluster.pk)
+        if result.error:
+            raise CommandError(f"The first sync of {cluster} failed: {result.error}")
+        if created:
+            alice = get_user_model().objects.get(username="alice")
+            VirtualMachine.objects.filter(cluster=cluster, name=DEMO_VMS[0]).update(
+                owner_user=alice
+            )
+            self.stdout.write(f"Registered the cluster {cluster} ({uri}).")
 
     def stop_vms(self, uri):
         conn = libvirt.open(uri)
