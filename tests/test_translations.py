@@ -10,25 +10,27 @@ SOURCES = ["manage.py", "ganetiweb", "clusters", "vms", "courses", "templates", 
 
 
 def _entries(po_text):
-    """Yield (msgid, msgstr, fuzzy) for each entry of a .po file (singular entries only)."""
+    """Yield (msgid, [msgstr, ...], fuzzy) for each entry of a .po file (plurals have several)."""
     for block in po_text.split("\n\n"):
         lines = block.strip().splitlines()
         fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in lines)
-        msgid, msgstr, target = [], [], None
+        msgid, msgstrs, target = [], [], None
         for line in lines:
-            if line.startswith("msgid "):
+            keyword, _, rest = line.partition(" ")
+            if keyword == "msgid":
                 target = msgid
-                line = line[6:]
-            elif line.startswith("msgstr "):
-                target = msgstr
-                line = line[7:]
-            elif not line.startswith('"'):
-                target = None if line.startswith("msgid_plural") else target
+            elif keyword.startswith("msgstr"):  # msgstr, or msgstr[N] of a plural
+                msgstrs.append([])
+                target = msgstrs[-1]
+            elif keyword == "msgid_plural" or not line.startswith('"'):
+                target = None
                 continue
+            else:
+                rest = line
             if target is not None:
-                target.append(line.strip()[1:-1])
+                target.append(rest.strip()[1:-1])
         if msgid:
-            yield "".join(msgid), "".join(msgstr), fuzzy
+            yield "".join(msgid), ["".join(parts) for parts in msgstrs], fuzzy
 
 
 def test_every_message_in_the_code_has_a_brazilian_portuguese_translation(tmp_path):
@@ -45,7 +47,7 @@ def test_every_message_in_the_code_has_a_brazilian_portuguese_translation(tmp_pa
         timeout=120,
     )
     po = (tmp_path / "locale/pt_BR/LC_MESSAGES/django.po").read_text()
-    untranslated = [msgid for msgid, msgstr, fuzzy in _entries(po) if msgid and not msgstr]
+    untranslated = [msgid for msgid, msgstrs, _ in _entries(po) if msgid and not all(msgstrs)]
     fuzzy = [msgid for msgid, _, is_fuzzy in _entries(po) if msgid and is_fuzzy]
     assert untranslated == [], "add these to locale/pt_BR/LC_MESSAGES/django.po"
     assert fuzzy == [], "review these fuzzy translations"
