@@ -81,6 +81,22 @@ build_site_files() {
   (cd "$REPO" && "$PY" manage.py collectstatic --noinput -v0)
 }
 
+# Root is needed to install packages and to start libvirtd, QEMU VMs and network namespaces.
+# A non-root user is first told which packages to install, then how to run as root.
+require_root() {
+  local profile="$1" why="$2"
+  [ "$(id -u)" = 0 ] && return 0
+  local wanted=("${BASE_PACKAGES[@]}")
+  [ "$profile" = test ] && wanted+=("${TEST_PACKAGES[@]}")
+  local missing
+  missing="$(missing_packages "${wanted[@]}")"
+  if [ -n "$missing" ]; then
+    printf 'These Debian packages are missing. Install them with:\n    sudo apt-get update && sudo apt-get install -y --no-install-recommends %s\n' \
+      "$missing" >&2
+  fi
+  die "run this as root (sudo $0): $why"
+}
+
 install_everything() {
   local profile="$1"
   if [ "$profile" = test ]; then
