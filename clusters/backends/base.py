@@ -195,3 +195,131 @@ class Backend(abc.ABC):
 
     def close(self) -> None:  # noqa: B027  (optional hook: most backends hold nothing open)
         """Release connections."""
+
+
+# --- Operations (the lifecycle). Workers call them; each blocks until the operation has ended
+# on the cluster, reports what happens through a Progress, and raises a BackendError saying why
+# when it fails. A failed operation must leave the VM as it was whenever the cluster allows.
+
+
+class Progress:
+    """What an operation tells the job running it. The job runner passes a real one."""
+
+    def log(self, message: str) -> None:
+        """A line for the job's log (Ganeti's oplog lines arrive here)."""
+
+    def percent(self, value: int) -> None:
+        """How far the operation is, 0 to 100, when the backend can tell."""
+
+    def remote_job(self, job_id: str) -> None:
+        """The cluster's own job id (Ganeti), recorded at once so that a worker that dies can
+        have its successor follow the same job to its real end."""
+
+
+@dataclass
+class NicSpec:
+    network: str = ""  # a Ganeti network, or a libvirt network
+    link: str = ""  # a bridge (Ganeti link, libvirt bridge)
+    mode: str = ""  # Ganeti: bridged, routed, openvswitch; empty = the cluster's default
+    ip: str = ""  # "" = none; Ganeti also takes "pool"
+    mac: str = ""  # "" = generated
+
+
+@dataclass
+class VMSpec:
+    """A VM to create. Sizes in MiB."""
+
+    name: str
+    memory: int
+    vcpus: int
+    disk_template: str  # Ganeti: drbd, plain, file, sharedfile, diskless; libvirt: file, diskless
+    disks: list[int] = field(default_factory=list)  # sizes
+    nics: list[NicSpec] = field(default_factory=list)
+    os: str = ""
+    # Placement: a node chosen by the planner or an admin, or the cluster's iallocator.
+    primary_node: str = ""
+    secondary_node: str = ""
+    iallocator: str = ""
+    primary_uri: str = ""  # libvirt: the URI of primary_node's host
+    start: bool = True
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class VMChanges:
+    """A modification; None or empty means unchanged."""
+
+    memory: int | None = None
+    vcpus: int | None = None
+    grow_disks: dict[int, int] = field(default_factory=dict)  # disk index -> MiB to add
+    add_nics: list[NicSpec] = field(default_factory=list)
+    remove_nics: list[int] = field(default_factory=list)  # NIC indexes, removed last first
+
+
+class Operations(abc.ABC):
+    """The lifecycle operations of a backend. `vm` is the VM's name on the cluster; `node` a
+    node's name; `uri` the libvirt host URI of the VM's primary node (ignored by Ganeti)."""
+
+    @abc.abstractmethod
+    def create_vm(self, spec: VMSpec, progress: Progress) -> None: ...
+
+    @abc.abstractmethod
+    def start_vm(self, vm: str, progress: Progress, uri: str = "") -> None: ...
+
+    @abc.abstractmethod
+    def shutdown_vm(self, vm: str, timeout: int, progress: Progress, uri: str = "") -> None:
+        """Ask the guest to power off; after `timeout` seconds the operation fails (the VM is
+        left running) unless the backend's own semantics force it (Ganeti's shutdown timeout
+        forces the power-off, as `gnt-instance shutdown --timeout` does)."""
+
+    @abc.abstractmethod
+    def force_off_vm(self, vm: str, progress: Progress, uri: str = "") -> None: ...
+
+    @abc.abstractmethod
+    def reboot_vm(self, vm: str, progress: Progress, uri: str = "", hard: bool = False) -> None: ...
+
+    @abc.abstractmethod
+    def migrate_vm(
+        self,
+        vm: str,
+        progress: Progress,
+        uri: str = "",
+        target_node: str = "",
+        target_uri: str = "",
+    ) -> None:
+        """Live-migrate to `target_node` (or let the cluster choose where it can)."""
+
+    @abc.abstractmethod
+    def failover_vm(self, vm: str, progress: Progress, target_node: str = "") -> None: ...
+
+    @abc.abstractmethod
+    def modify_vm(self, vm: str, changes: VMChanges, progress: Progress, uri: str = "") -> None: ...
+
+    @abc.abstractmethod
+    def rename_vm(self, vm: str, new_name: str, progress: Progress, uri: str = "") -> None: ...
+
+    @abc.abstractmethod
+    def reinstall_vm(self, vm: str, os: str, progress: Progress, uri: str = "") -> None: ...
+
+    @abc.abstractmethod
+    def delete_vm(self, vm: str, progress: Progress, uri: str = "") -> None: ...
+
+    @abc.abstractmethod
+    def read_vm(self, vm: str, uri: str = "") -> VMInfo:
+        """The VM as the cluster sees it now, to refresh its row after an operation."""
+
+    @abc.abstractmethod
+    def set_node_role(self, node: str, role: str, progress: Progress) -> None:
+        """role: offline, drained or regular (back online)."""
+
+    @abc.abstractmethod
+    def migrate_node(self, node: str, progress: Progress) -> None:
+        """Live-migrate every primary VM of the node away."""
+
+    @abc.abstractmethod
+    def evacuate_node(self, node: str, progress: Progress) -> None:
+        """Move every VM (primary and secondary) off the node."""
+
+    def follow_remote_job(self, job_id: str, progress: Progress) -> None:
+        """Follow a cluster job submitted by a worker that died, to its real end."""
+        raise NotImplementedError(f"{type(self).__name__} has no remote jobs to follow")
