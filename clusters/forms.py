@@ -11,6 +11,8 @@ from clusters.choices import CertificateTrust, ClusterKind
 from clusters.models import Cluster
 
 LIBVIRT_SCHEMES = {"qemu", "qemu+ssh", "qemu+tcp", "qemu+tls", "qemu+unix", "test", "test+unix"}
+# Path words that cluster pages share with their short names (e.g. /clusters/new/).
+RESERVED_SLUGS = {"new"}
 FINGERPRINT = re.compile(r"^[0-9A-F]{64}$")
 
 
@@ -63,6 +65,12 @@ class ClusterForm(forms.ModelForm):
             ),
             "libvirt_uris": _("One per host, e.g. qemu:///system or qemu+ssh://root@host/system."),
         }
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError(_("This short name is used by the site; choose another."))
+        return slug
 
     def clean_pinned_fingerprint(self):
         value = self.cleaned_data["pinned_fingerprint"].strip()

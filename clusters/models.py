@@ -18,6 +18,10 @@ class ClusterQuerySet(models.QuerySet):
         vms = VirtualMachine.objects.visible_to(user)
         return self.filter(pk__in=vms.values("cluster_id"))
 
+    def creatable_by(self, user):
+        """Clusters where this user may create VMs. Superusers only, for now."""
+        return self if user.is_authenticated and user.is_superuser else self.none()
+
     def administered_by(self, user):
         """Clusters this user may change (register, sync, import). Superusers only, for now."""
         return self if user.is_authenticated and user.is_superuser else self.none()

@@ -5,7 +5,7 @@ deleted, so their owner and permissions survive until an admin forgets them.
 """
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -138,7 +138,10 @@ def _info_dict(info):
 
 
 def _diff(model, cluster, wanted: dict[str, dict], fields: list[str]):
-    """Compare wanted rows (by name) with stored ones; return (new, changed, gone ids, ids)."""
+    """Compare wanted rows (by name) with stored ones; return (new, changed, gone ids, ids).
+
+    ``changed`` holds (pk, {field: value}) with only the fields whose value differs.
+    """
     stored = {
         row[0]: row[1:]
         for row in model.objects.filter(cluster=cluster).values_list("name", "pk", *fields)
@@ -152,9 +155,23 @@ def _diff(model, cluster, wanted: dict[str, dict], fields: list[str]):
         pk, current = row[0], row[1:]
         ids[name] = pk
         if current != tuple(values[f] for f in fields):
-            changed.append(model(pk=pk, cluster=cluster, name=name, **values))
+            differences = {
+                f: values[f] for f, old in zip(fields, current, strict=True) if old != values[f]
+            }
+            changed.append((pk, differences))
     gone = {name: row for name, row in stored.items()}
     return new, changed, gone, ids
+
+
+def _update(model, changed) -> None:
+    """Write each changed row's differing fields with one UPDATE per row.
+
+    Django's bulk_update() builds a CASE WHEN per field and row: measured on 100 to 1,000
+    VMs it took 7 ms a row where these plain UPDATEs take under 1 ms (bench/sync.py). The
+    caller's transaction makes them one write.
+    """
+    for pk, values in changed:
+        model.objects.filter(pk=pk).update(**values)
 
 
 def _store_nodes(cluster, nodes) -> dict[str, int]:
@@ -178,8 +195,7 @@ def _store_nodes(cluster, nodes) -> dict[str, int]:
     new, changed, gone, ids = _diff(Node, cluster, wanted, NODE_FIELDS)
     for node in Node.objects.bulk_create(new):
         ids[node.name] = node.pk
-    if changed:
-        Node.objects.bulk_update(changed, NODE_FIELDS)
+    _update(Node, changed)
     # A node that left the cluster is kept (VMs may still point at it) but flagged.
     vanished = [row[0] for row in gone.values() if not row[-1]]
     if vanished:
@@ -205,10 +221,18 @@ def _store_networks(cluster, networks):
     }
     new, changed, gone, _ = _diff(Network, cluster, wanted, NETWORK_FIELDS)
     Network.objects.bulk_create(new)
-    if changed:
-        Network.objects.bulk_update(changed, NETWORK_FIELDS)
+    _update(Network, changed)
     if gone:
         Network.objects.filter(pk__in=[row[0] for row in gone.values()]).delete()
+
+
+def _flat_dict(info) -> dict:
+    """A DiskInfo or NicInfo as a dict: what dataclasses.asdict() gives, 25 times faster.
+
+    They hold only str and int fields, so asdict()'s recursive deep copy returns the same dict;
+    it was a third of storing an unchanged inventory of 10,000 VMs (bench/sync.py).
+    """
+    return dict(vars(info))
 
 
 def _vm_values(vm, node_ids):
@@ -222,8 +246,8 @@ def _vm_values(vm, node_ids):
         "memory": vm.memory,
         "vcpus": vm.vcpus,
         "disk_template": vm.disk_template,
-        "disks": [asdict(d) for d in vm.disks],
-        "nics": [asdict(n) for n in vm.nics],
+        "disks": [_flat_dict(d) for d in vm.disks],
+        "nics": [_flat_dict(n) for n in vm.nics],
         "os": vm.os,
         "tags": list(vm.tags),
         "vnc_host": vm.vnc_host,
@@ -239,8 +263,7 @@ def _store_vms(cluster, vms, node_ids) -> SyncResult:
     wanted = {vm.name: _vm_values(vm, node_ids) for vm in vms}
     new, changed, gone, _ = _diff(VirtualMachine, cluster, wanted, VM_FIELDS)
     VirtualMachine.objects.bulk_create(new, batch_size=BATCH)
-    if changed:
-        VirtualMachine.objects.bulk_update(changed, VM_FIELDS, batch_size=BATCH)
+    _update(VirtualMachine, changed)
     # VM_FIELDS ends with missing, missing_since: only newly vanished VMs are written.
     vanished = [row[0] for row in gone.values() if not row[-2]]
     now = timezone.now()
@@ -252,3 +275,13 @@ def _store_vms(cluster, vms, node_ids) -> SyncResult:
     return SyncResult(
         created=len(new), updated=len(changed), missing=len(vanished), unchanged=unchanged
     )
+
+
+def store_vm(cluster, info) -> VirtualMachine:
+    """Store one VM as the cluster reported it after an operation (create or update its row)."""
+    node_ids = dict(Node.objects.filter(cluster=cluster).values_list("name", "pk"))
+    values = _vm_values(info, node_ids)
+    vm, _created = VirtualMachine.objects.update_or_create(
+        cluster=cluster, name=info.name, defaults=values
+    )
+    return vm

@@ -13,4 +13,5 @@ urlpatterns = [
     path("<slug:slug>/trust/", views.cluster_trust_certificate, name="trust"),
     path("<slug:slug>/import/", views.cluster_import, name="import"),
     path("<slug:slug>/nodes/<str:name>/", views.node_detail, name="node"),
+    path("<slug:slug>/nodes/<str:name>/<slug:action>/", views.node_action, name="node_action"),
 ]

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,7 +14,9 @@ from clusters.forms import ClusterForm, ImportForm
 from clusters.jobs import enqueue_connection_test, enqueue_sync
 from clusters.models import Cluster, Node
 from clusters.overview import cluster_cards
-from vms.models import VirtualMachine
+from vms.choices import JobKind
+from vms.models import Job, VirtualMachine
+from vms.services import OperationRefused, request_node_operation
 
 VMS_ON_CLUSTER_PAGE = 50
 
@@ -173,5 +176,33 @@ def node_detail(request, slug, name):
         "node": node,
         "primary_vms": vms.filter(primary_node=node),
         "secondary_vms": [vm for vm in maybe_secondary if node.name in vm.secondary_nodes],
+        "is_admin": Cluster.objects.administered_by(request.user).filter(pk=cluster.pk).exists(),
+        "jobs": Job.objects.filter(node=node).select_related("requested_by")[:10],
     }
     return render(request, "clusters/node_detail.html", context)
+
+
+NODE_ACTIONS = {
+    "offline": (JobKind.NODE_ROLE, {"role": "offline"}),
+    "drain": (JobKind.NODE_ROLE, {"role": "drained"}),
+    "online": (JobKind.NODE_ROLE, {"role": "regular"}),
+    "migrate": (JobKind.NODE_MIGRATE, {}),
+    "evacuate": (JobKind.NODE_EVACUATE, {}),
+}
+
+
+@login_required
+@require_POST
+def node_action(request, slug, name, action):
+    """An admin's operation on a node: change its role, or move its VMs away."""
+    if action not in NODE_ACTIONS:
+        raise Http404
+    cluster = _administered_cluster(request, slug)
+    node = get_object_or_404(Node, cluster=cluster, name=name)
+    kind, params = NODE_ACTIONS[action]
+    try:
+        job = request_node_operation(node, kind, request.user, **params)
+    except OperationRefused as refused:
+        messages.error(request, str(refused))
+        return redirect(node)
+    return redirect(job)

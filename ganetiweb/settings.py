@@ -138,6 +138,13 @@ MEDIA_URL = "media/"
 RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600} for name in ("high", "default", "low")
 }
+RQ = {
+    # Workers first end or resume the jobs of workers that died (vms/recovery.py).
+    "WORKER_CLASS": "vms.recovery.RecoveringWorker",
+    # Our code enqueues with transaction.on_commit where a row must exist first; the queue
+    # itself enqueues at once, so there is one deferral mechanism, visible in our code.
+    "COMMIT_MODE": "auto",
+}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
@@ -6,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from clusters.models import Cluster, Node
-from vms.choices import ActualState, WantedState
+from vms.choices import ActualState, JobKind, JobStatus, WantedState
 
 
 class VirtualMachineQuerySet(models.QuerySet):
@@ -21,6 +23,10 @@ class VirtualMachineQuerySet(models.QuerySet):
         if user.is_superuser:
             return self
         return self.filter(Q(owner_user=user) | Q(owner_group__in=user.groups.all()))
+
+    def operable_by(self, user):
+        """The VMs this user may operate. The permission work narrows this per operation."""
+        return self.visible_to(user)
 
 
 class VirtualMachine(models.Model):
@@ -103,3 +109,104 @@ class VirtualMachine(models.Model):
     @property
     def disk_total(self):
         return sum(disk.get("size", 0) for disk in self.disks)
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Jobs on VMs the user may see, and jobs they asked for; all for superusers."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        vms = VirtualMachine.objects.visible_to(user)
+        return self.filter(Q(vm__in=vms) | Q(requested_by=user))
+
+    def unfinished(self):
+        return self.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+
+
+class Job(models.Model):
+    """One operation on a cluster, run by an RQ worker; its id is also the RQ job id."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("operation"), max_length=20, choices=JobKind.choices)
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="jobs")
+    vm = models.ForeignKey(
+        VirtualMachine, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+    )
+    node = models.ForeignKey(
+        Node, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+    )
+    # What the job acts on, in words that survive the VM's deletion or renaming.
+    target = models.CharField(_("target"), max_length=255)
+    params = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="jobs",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    log = models.TextField(_("log"), blank=True)
+    # The cluster's own job id (Ganeti), kept so a new worker can follow it after a crash.
+    remote_job_id = models.CharField(_("cluster job"), max_length=40, blank=True)
+    worker_name = models.CharField(max_length=128, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    traceback = models.TextField(blank=True)
+    retry_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status"])]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.target}"
+
+    def get_absolute_url(self):
+        return reverse("jobs:detail", args=[self.pk])
+
+    @property
+    def finished(self):
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
+
+    @property
+    def log_lines(self):
+        return self.log.splitlines()
+
+
+class VMTemplate(models.Model):
+    """A ready-made VM shape an admin defines for a cluster; users fill the form with it."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="vm_templates")
+    name = models.CharField(_("name"), max_length=100)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    memory = models.PositiveIntegerField(_("memory (MiB)"))
+    vcpus = models.PositiveIntegerField(_("vCPUs"), default=1)
+    disk_template = models.CharField(_("disk template"), max_length=20)
+    disk_sizes = models.JSONField(_("disk sizes (MiB)"), default=list, blank=True)
+    os = models.CharField(_("operating system"), max_length=100, blank=True)
+    # [{"network": "", "link": "", "mode": ""}]
+    nics = models.JSONField(_("network interfaces"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["cluster", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "name"], name="vm_template_unique")
+        ]
+        verbose_name = _("VM template")
+        verbose_name_plural = _("VM templates")
+
+    def __str__(self):
+        return f"{self.name} ({self.cluster})"

@@ -1,11 +1,25 @@
 """VM pages; they read only the database."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 
+from vms import services
+from vms.action_forms import (
+    ActionForm,
+    DeleteForm,
+    ModifyForm,
+    MoveForm,
+    RebootForm,
+    ReinstallForm,
+    RenameForm,
+    ShutdownForm,
+)
+from vms.choices import JobKind
 from vms.forms import VMFilterForm
-from vms.models import VirtualMachine
+from vms.models import Job, VirtualMachine
 
 PAGE_SIZE = 50
 
@@ -29,4 +43,47 @@ def vm_detail(request, cluster_slug, name):
         cluster__slug=cluster_slug,
         name=name,
     )
-    return render(request, "vms/vm_detail.html", {"vm": vm})
+    context = {
+        "vm": vm,
+        "actions": services.available_actions(vm),
+        "jobs": Job.objects.filter(vm=vm).select_related("requested_by")[:10],
+        "busy": Job.objects.filter(vm=vm).unfinished().exists(),
+    }
+    return render(request, "vms/vm_detail.html", context)
+
+
+ACTIONS = {
+    "start": (JobKind.START, ActionForm),
+    "shutdown": (JobKind.SHUTDOWN, ShutdownForm),
+    "force-off": (JobKind.FORCE_OFF, ActionForm),
+    "reboot": (JobKind.REBOOT, RebootForm),
+    "migrate": (JobKind.MIGRATE, MoveForm),
+    "failover": (JobKind.FAILOVER, MoveForm),
+    "modify": (JobKind.MODIFY, ModifyForm),
+    "rename": (JobKind.RENAME, RenameForm),
+    "reinstall": (JobKind.REINSTALL, ReinstallForm),
+    "delete": (JobKind.DELETE, DeleteForm),
+}
+
+
+@login_required
+def vm_action(request, cluster_slug, name, action):
+    """Ask for one operation on a VM: a form where it has options, then a job."""
+    if action not in ACTIONS:
+        raise Http404
+    kind, form_class = ACTIONS[action]
+    vm = get_object_or_404(
+        VirtualMachine.objects.operable_by(request.user).for_listing(),
+        cluster__slug=cluster_slug,
+        name=name,
+    )
+    form = form_class(request.POST or None, vm=vm)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.request_vm_operation(vm, kind, request.user, **form.params())
+        except services.OperationRefused as refused:
+            messages.error(request, str(refused))
+            return redirect(vm)
+        return redirect(job)
+    context = {"vm": vm, "form": form, "action": action, "kind": JobKind(kind)}
+    return render(request, "vms/vm_action.html", context)

@@ -44,6 +44,7 @@ from .base import (
     Timeout,
     Unreachable,
 )
+from .ganeti_ops import GanetiOperations
 from .ganeti_parse import (
     job_failure_reason,
     job_log_entries,
@@ -64,8 +65,9 @@ OS_LIST_TIMEOUT = 120.0
 OnLog = Callable[[int, datetime, str], None]
 
 
-class GanetiBackend(Backend):
-    """One Ganeti cluster, reached through RAPI on its master."""
+class GanetiBackend(Backend, GanetiOperations):
+    """One Ganeti cluster, reached through RAPI on its master; its operations are in
+    ganeti_ops."""
 
     def __init__(self, connection: GanetiConnection):
         self.connection = connection

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from clusters.backends.base import DiskInfo
 from clusters.models import Node
 from clusters.sync import store_inventory
 from tests.clusters.factories import make_cluster, make_inventory
@@ -51,6 +52,33 @@ def test_it_updates_only_the_vms_that_changed():
     assert (result.created, result.updated, result.unchanged) == (0, 1, 2)
     vm = VirtualMachine.objects.get(name="vm2.example.org")
     assert (vm.actual_state, vm.memory) == ("stopped", 2048)
+
+
+def test_a_vm_moved_to_another_node_points_at_it_and_keeps_its_other_fields():
+    cluster = make_cluster()
+    store_inventory(cluster, make_inventory(vm_count=2))
+    inventory = make_inventory(vm_count=2)
+    inventory.vms[0].primary_node, inventory.vms[0].secondary_nodes = "node2", ["node1"]
+    inventory.vms[0].disks.append(DiskInfo(size=2048, name="data"))
+    result = store_inventory(cluster, inventory)
+    assert (result.updated, result.unchanged) == (1, 1)
+    vm = VirtualMachine.objects.get(name="vm1.example.org")
+    assert (vm.primary_node.name, vm.secondary_nodes) == ("node2", ["node1"])
+    assert vm.disks == [
+        {"size": 10240, "name": "root", "uuid": ""},
+        {"size": 2048, "name": "data", "uuid": ""},
+    ]
+    assert (vm.memory, vm.nics[0]["mac"], vm.status) == (1024, "aa:00:00:00:00:01", "running")
+
+
+def test_a_node_whose_figures_changed_is_updated():
+    cluster = make_cluster()
+    store_inventory(cluster, make_inventory())
+    inventory = make_inventory()
+    inventory.nodes[1].memory_free, inventory.nodes[1].role = 1024, "drained"
+    store_inventory(cluster, inventory)
+    node = Node.objects.get(name="node2")
+    assert (node.memory_free, node.role, node.memory_total) == (1024, "drained", 32768)
 
 
 def test_a_vm_gone_from_the_cluster_is_marked_missing_and_keeps_its_owner(django_user_model):

@@ -1,0 +1,161 @@
+"""Jobs: the runner marks start, success and failure; cancel, retry, recovery, pages."""
+
+import pytest
+from django.urls import reverse
+
+from clusters.sync import store_inventory
+from tests.clusters.factories import make_cluster, make_inventory
+from vms import operations, services
+from vms.choices import JobKind, JobStatus
+from vms.jobs import run_job
+from vms.models import Job, VirtualMachine
+from vms.recovery import recover_abandoned_jobs
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def vm():
+    cluster = make_cluster("alpha")  # RAPI on 127.0.0.1:1: nothing answers there
+    store_inventory(cluster, make_inventory(vm_count=1))
+    return VirtualMachine.objects.get()
+
+
+def test_a_job_the_cluster_cannot_do_ends_failed_with_the_reason(vm, superuser, worker):
+    job = services.request_vm_operation(vm, JobKind.REBOOT, superuser, hard=False)
+    assert job.status == JobStatus.QUEUED
+    run_job(str(job.pk))
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "Cannot reach the Ganeti cluster at 127.0.0.1:1" in job.error
+    assert job.started_at and job.finished_at and job.traceback == ""
+
+
+def test_a_crash_ends_the_job_failed_and_keeps_the_traceback_for_admins(
+    vm, superuser, plain_user, client, monkeypatch, worker
+):
+    # A fake, on purpose: a bug in our own code cannot be produced with a real cluster.
+    def crash(job, backend, progress):
+        progress.log("about to fail")
+        raise ValueError("a bug")
+
+    monkeypatch.setitem(operations.HANDLERS, JobKind.START, crash)
+    VirtualMachine.objects.filter(pk=vm.pk).update(actual_state="stopped", owner_user=plain_user)
+    job = services.request_vm_operation(vm, JobKind.START, plain_user)
+    run_job(str(job.pk))
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error == "The operation stopped on an unexpected error (ValueError)."
+    assert "ValueError: a bug" in job.traceback
+    assert "about to fail" in job.log
+    client.force_login(plain_user)
+    assert b"ValueError: a bug" not in client.get(job.get_absolute_url()).content
+    client.force_login(superuser)
+    assert b"ValueError: a bug" in client.get(job.get_absolute_url()).content
+
+
+def test_a_second_operation_on_a_busy_vm_is_refused(vm, superuser, worker):
+    services.request_vm_operation(vm, JobKind.REBOOT, superuser)
+    with pytest.raises(services.OperationRefused, match="queued or running"):
+        services.request_vm_operation(vm, JobKind.SHUTDOWN, superuser, timeout=60)
+
+
+def test_an_operation_that_makes_no_sense_in_the_vms_state_is_refused(vm, superuser, worker):
+    with pytest.raises(services.OperationRefused, match="not possible .* while it is running"):
+        services.request_vm_operation(vm, JobKind.START, superuser)
+
+
+@pytest.mark.parametrize(
+    ("state", "template", "present", "absent"),
+    [
+        ("running", "drbd", ["shutdown", "reboot", "force_off", "migrate", "failover"], ["start"]),
+        ("stopped", "drbd", ["start", "rename", "reinstall", "delete"], ["shutdown", "migrate"]),
+        ("running", "diskless", ["shutdown"], ["migrate", "failover", "reinstall"]),
+    ],
+)
+def test_only_the_actions_that_make_sense_are_offered(vm, state, template, present, absent):
+    vm.actual_state, vm.disk_template = state, template
+    actions = services.available_actions(vm)
+    assert all(a in actions for a in present)
+    assert not any(a in actions for a in absent)
+
+
+def test_a_canceled_job_is_not_run(vm, superuser, worker):
+    job = services.request_vm_operation(vm, JobKind.REBOOT, superuser)
+    assert services.cancel_job(job) is True
+    assert run_job(str(job.pk)) == "not queued"
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELED and job.started_at is None
+
+
+def test_a_running_job_cannot_be_canceled(vm, superuser, worker):
+    job = services.request_vm_operation(vm, JobKind.REBOOT, superuser)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+    assert services.cancel_job(job) is False
+
+
+def test_a_failed_job_is_retried_as_a_new_job(vm, superuser, client, worker):
+    job = services.request_vm_operation(vm, JobKind.REBOOT, superuser, hard=True)
+    run_job(str(job.pk))
+    client.force_login(superuser)
+    response = client.post(reverse("jobs:retry", args=[job.pk]))
+    clone = Job.objects.exclude(pk=job.pk).get()
+    assert response["Location"] == clone.get_absolute_url()
+    assert (clone.kind, clone.params, clone.retry_of_id) == (job.kind, {"hard": True}, job.pk)
+    assert clone.status == JobStatus.QUEUED
+
+
+def test_a_job_whose_worker_died_is_marked_failed_with_that_reason(vm, superuser, worker):
+    job = services.request_vm_operation(vm, JobKind.REBOOT, superuser)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, worker_name="gone-worker")
+    assert recover_abandoned_jobs(worker.connection) == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "worker running this job stopped" in job.error
+
+
+def test_a_ganeti_job_whose_worker_died_is_followed_again(vm, superuser, worker):
+    job = services.request_vm_operation(vm, JobKind.REBOOT, superuser)
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, worker_name="gone-worker", remote_job_id="42"
+    )
+    assert recover_abandoned_jobs(worker.connection) == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    assert "following cluster job 42" in job.log
+    assert worker.queued() >= 1
+
+
+def test_the_job_page_polls_while_the_job_runs_and_stops_when_it_ends(vm, superuser, client):
+    job = Job.objects.create(kind=JobKind.REBOOT, cluster=vm.cluster, vm=vm, target=vm.name)
+    client.force_login(superuser)
+    fragment = client.get(job.get_absolute_url(), headers={"HX-Request": "true"})
+    assert b'hx-trigger="every 1s"' in fragment.content
+    assert b"<html" not in fragment.content
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, progress=100)
+    assert b"hx-trigger" not in client.get(job.get_absolute_url()).content
+
+
+def test_a_user_sees_only_jobs_on_vms_they_may_see(vm, plain_user, client):
+    job = Job.objects.create(kind=JobKind.REBOOT, cluster=vm.cluster, vm=vm, target=vm.name)
+    client.force_login(plain_user)
+    assert client.get(job.get_absolute_url()).status_code == 404
+    assert client.post(reverse("jobs:cancel", args=[job.pk])).status_code == 404
+    VirtualMachine.objects.filter(pk=vm.pk).update(owner_user=plain_user)
+    assert client.get(job.get_absolute_url()).status_code == 200
+    listed = client.get(reverse("jobs:list"), {"vm": vm.pk}).context["page"].object_list
+    assert list(listed) == [job]
+
+
+def test_the_jobs_list_keeps_its_query_count(vm, superuser, client, django_assert_max_num_queries):
+    client.force_login(superuser)
+    Job.objects.create(kind=JobKind.REBOOT, cluster=vm.cluster, vm=vm, target=vm.name)
+    client.get(reverse("jobs:list"), {"scope": "all"})
+    with django_assert_max_num_queries(10) as few:
+        client.get(reverse("jobs:list"), {"scope": "all"})
+    for _ in range(30):
+        Job.objects.create(
+            kind=JobKind.START, cluster=vm.cluster, vm=vm, target=vm.name, requested_by=superuser
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("jobs:list"), {"scope": "all"})
