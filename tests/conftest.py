@@ -51,12 +51,22 @@ class Worker:
         return sum(len(django_rq.get_queue(name)) for name in ("high", "default", "low"))
 
 
-@pytest.fixture
-def worker(redis_server, settings):
-    """RQ queues on the test Redis (emptied first) and a way to run their jobs."""
+@pytest.fixture(scope="session", autouse=True)
+def test_queues(redis_server):
+    """Every queue of the test session lives on the test Redis, never on the machine's own.
+
+    Set once for the session (not per test), so that the live server's process, forked later,
+    enqueues on the same Redis as the tests' workers.
+    """
     settings.RQ_QUEUES = {
         name: {"URL": redis_server.url, "DEFAULT_TIMEOUT": 600}
         for name in ("high", "default", "low")
     }
-    redis.Redis.from_url(redis_server.url).flushdb()
-    return Worker(redis_server.url)
+    return redis_server.url
+
+
+@pytest.fixture
+def worker(test_queues):
+    """The test Redis emptied, and a way to run the jobs queued on it."""
+    redis.Redis.from_url(test_queues).flushdb()
+    return Worker(test_queues)
