@@ -84,7 +84,15 @@ def database_from_url(name: str, default: str) -> dict:
         path = unquote(parts.path)[1:]
         if not path or path == "/":
             raise SettingError(f"{name}={url!r} names no file: use sqlite:////absolute/path.db.")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+        # The workers write from other processes. A transaction that reads, then writes (a
+        # request locking its VM row, update_or_create) takes the write lock when it begins:
+        # SQLite cannot upgrade a read lock while another writer waits, and fails at once
+        # with "database is locked" instead of waiting for the busy timeout.
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path,
+            "OPTIONS": {"transaction_mode": "IMMEDIATE"},
+        }
     if parts.scheme in ("postgres", "postgresql"):
         database = unquote(parts.path.lstrip("/"))
         if not database:

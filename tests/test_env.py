@@ -64,7 +64,11 @@ def test_a_secret_file_that_cannot_be_read_is_named(monkeypatch, tmp_path):
 def test_database_url_defaults_to_sqlite(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     config = env.database_from_url("DATABASE_URL", "sqlite:////srv/x/db.sqlite3")
-    assert config == {"ENGINE": "django.db.backends.sqlite3", "NAME": "/srv/x/db.sqlite3"}
+    assert config == {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": "/srv/x/db.sqlite3",
+        "OPTIONS": {"transaction_mode": "IMMEDIATE"},
+    }
 
 
 def test_database_url_reads_a_postgres_address(monkeypatch):

@@ -10,6 +10,7 @@ import socket
 from datetime import UTC, timedelta
 
 import django_rq
+from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rq import Worker
@@ -84,4 +85,6 @@ class RecoveringWorker(Worker):
 
     def work(self, *args, **kwargs):
         recover_abandoned_jobs(self.connection, own_name=self.name)
+        # The work horses are forked from this process: they must not share its connection.
+        connections.close_all()
         return super().work(*args, **kwargs)

@@ -12,7 +12,17 @@ from vms.choices import ActualState, JobKind, JobStatus
 from vms.models import Job, VirtualMachine
 
 # Templates whose disks exist on two nodes (or shared storage), so the VM can move or fail over.
-MOVABLE_TEMPLATES = {"drbd", "sharedfile", "shared", "rbd", "blockdev", "ext", "gluster"}
+# Ganeti counts diskless among them ("trivially externally mirrored"): nothing to copy.
+MOVABLE_TEMPLATES = {
+    "drbd",
+    "sharedfile",
+    "shared",
+    "rbd",
+    "blockdev",
+    "ext",
+    "gluster",
+    "diskless",
+}
 
 
 class OperationRefused(Exception):
@@ -37,7 +47,7 @@ def available_actions(vm: VirtualMachine) -> list[str]:
     if ganeti and vm.disk_template in MOVABLE_TEMPLATES:
         actions.append(JobKind.FAILOVER)
     actions.append(JobKind.MODIFY)
-    if state == ActualState.STOPPED or ganeti:
+    if state == ActualState.STOPPED:  # Ganeti and libvirt both rename only a stopped VM
         actions.append(JobKind.RENAME)
     if ganeti and state == ActualState.STOPPED:
         actions.append(JobKind.REINSTALL)

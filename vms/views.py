@@ -77,7 +77,8 @@ def vm_action(request, cluster_slug, name, action):
         cluster__slug=cluster_slug,
         name=name,
     )
-    form = form_class(request.POST or None, vm=vm)
+    # Bound on any POST: start and force off have no fields, so their POST may be empty.
+    form = form_class(request.POST if request.method == "POST" else None, vm=vm)
     if request.method == "POST" and form.is_valid():
         try:
             job = services.request_vm_operation(vm, kind, request.user, **form.params())

@@ -70,7 +70,9 @@ def test_an_operation_that_makes_no_sense_in_the_vms_state_is_refused(vm, superu
     [
         ("running", "drbd", ["shutdown", "reboot", "force_off", "migrate", "failover"], ["start"]),
         ("stopped", "drbd", ["start", "rename", "reinstall", "delete"], ["shutdown", "migrate"]),
-        ("running", "diskless", ["shutdown"], ["migrate", "failover", "reinstall"]),
+        # Ganeti moves a diskless instance (nothing to copy), but not a file one.
+        ("running", "diskless", ["shutdown", "migrate", "failover"], ["reinstall", "rename"]),
+        ("running", "file", ["shutdown", "modify"], ["migrate", "failover", "rename"]),
     ],
 )
 def test_only_the_actions_that_make_sense_are_offered(vm, state, template, present, absent):
