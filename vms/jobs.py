@@ -103,12 +103,16 @@ def run_job(job_id: str) -> str:
 
 
 def finish(job_id, status, error="", traceback=""):
+    """Record the end, unless the job was meanwhile taken over: a worker declared dead (see
+    vms/recovery.py) whose process still ran must not overwrite its successor's result."""
     fields = {"status": status, "finished_at": timezone.now(), "error": error}
     if traceback:
         fields["traceback"] = traceback
     if status == JobStatus.SUCCEEDED:
         fields["progress"] = 100
-    Job.objects.filter(pk=job_id).update(**fields)
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, worker_name=_worker_name()).update(
+        **fields
+    )
     return status
 
 

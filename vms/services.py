@@ -55,6 +55,22 @@ def available_actions(vm: VirtualMachine) -> list[str]:
     return actions
 
 
+def _refusal(vm, kind) -> str:
+    """Why an operation is not offered for this VM, in the user's words."""
+    names = {"operation": JobKind(kind).label, "vm": vm.name}
+    ganeti = vm.cluster.kind == ClusterKind.GANETI
+    moving = kind in (JobKind.MIGRATE, JobKind.FAILOVER)
+    if moving and ganeti and vm.disk_template not in MOVABLE_TEMPLATES:
+        return _(
+            "%(operation)s is not possible for %(vm)s: its disks (%(template)s) live on "
+            "one node only."
+        ) % {**names, "template": vm.disk_template}
+    return _("%(operation)s is not possible for %(vm)s while it is %(state)s.") % {
+        **names,
+        "state": vm.get_actual_state_display(),
+    }
+
+
 def _busy(vm) -> bool:
     return Job.objects.filter(vm=vm).unfinished().exists()
 
@@ -65,14 +81,7 @@ def request_vm_operation(vm: VirtualMachine, kind: str, user, **params) -> Job:
         # Lock the VM row: two clicks cannot queue two conflicting operations.
         vm = VirtualMachine.objects.select_for_update().select_related("cluster").get(pk=vm.pk)
         if kind not in available_actions(vm):
-            raise OperationRefused(
-                _("%(operation)s is not possible for %(vm)s while it is %(state)s.")
-                % {
-                    "operation": JobKind(kind).label,
-                    "vm": vm.name,
-                    "state": vm.get_actual_state_display(),
-                }
-            )
+            raise OperationRefused(_refusal(vm, kind))
         if _busy(vm):
             raise OperationRefused(
                 _("Another operation on %(vm)s is queued or running; wait for it to end.")

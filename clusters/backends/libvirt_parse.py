@@ -87,6 +87,8 @@ def vm_from_domain(
         status=status,
         memory=balloon // 1024 if balloon else domain["current_memory"] or domain["memory"],
         vcpus=stats.get("vcpu.current") or domain["vcpus"],
+        # The names ganetiweb's create form uses for libvirt VMs: file-backed disks or none.
+        disk_template="file" if domain["disks"] else "diskless",
         disks=[
             DiskInfo(size=(capacities.get(disk["target"]) or 0) // MiB, name=disk["target"])
             for disk in domain["disks"]
