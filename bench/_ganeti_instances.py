@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from clusters.backends.base import BackendError, GanetiConnection, Progress
 from clusters.backends.ganeti import GanetiBackend
-from testbed.ganeti import GanetiTestbed, RapiError
+from testbed.ganeti import GanetiTestbed, RapiError, instance_body
 
 MEMORY = 64  # MiB; the fake hypervisor reserves nothing, but Ganeti checks the node's memory
 
@@ -34,19 +34,7 @@ def diskless_instances(cluster: GanetiTestbed, count: int) -> Iterator[list[str]
 
 
 def _create_body(name: str) -> dict:
-    return {
-        "__version__": 1,
-        "mode": "create",
-        "name": name,
-        "disk_template": "diskless",
-        "disks": [],
-        "nics": [{}],
-        "os_type": "noop",
-        "beparams": {"maxmem": MEMORY, "minmem": MEMORY, "vcpus": 1},
-        "start": True,
-        "name_check": False,
-        "ip_check": False,
-    }
+    return instance_body(name, memory=MEMORY)
 
 
 def _remove(cluster: GanetiTestbed, prefix: str) -> None:

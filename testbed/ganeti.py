@@ -149,6 +149,39 @@ class GanetiTestbed:
         stop()
 
 
+def instance_body(
+    name: str,
+    *,
+    memory: int = 64,
+    disk_template: str = "diskless",
+    disks: list | None = None,
+    nics: list | None = None,
+    start: bool = True,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The body of ``POST /2/instances`` for a small test instance with the ``noop`` OS.
+
+    ``nics`` defaults to one NIC with the cluster's defaults (bridged to the node's bridge);
+    ``extra`` adds fields such as ``pnode``.
+    """
+    return {
+        "__version__": 1,
+        "mode": "create",
+        "name": name,
+        "disk_template": disk_template,
+        "disks": [] if disks is None else disks,
+        "nics": [{}] if nics is None else nics,
+        # The noop OS's create script does nothing, so installing costs nothing.
+        "os_type": "noop",
+        "beparams": {"maxmem": memory, "minmem": memory, "vcpus": 1},
+        "start": start,
+        # Both default to True on Ganeti 3.0: the name would have to resolve in the node.
+        "name_check": False,
+        "ip_check": False,
+        **extra,
+    }
+
+
 def start() -> GanetiTestbed:
     """Brings the test cluster up (or reuses it) and returns how to reach it."""
     try:

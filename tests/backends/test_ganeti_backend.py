@@ -20,7 +20,7 @@ from clusters.backends.base import (
     Unreachable,
 )
 from clusters.backends.ganeti import GanetiBackend, fetch_certificate_fingerprint
-from testbed.ganeti import GanetiTestbed
+from testbed.ganeti import GanetiTestbed, instance_body
 
 
 def settings(cluster: GanetiTestbed, **changes) -> GanetiConnection:
@@ -44,20 +44,7 @@ def backend(ganeti_cluster: GanetiTestbed) -> Iterator[GanetiBackend]:
 
 
 def create_body(name: str) -> dict:
-    return {
-        "__version__": 1,
-        "mode": "create",
-        "name": name,
-        "disk_template": "diskless",
-        "disks": [],
-        "nics": [],
-        "os_type": "noop",
-        "beparams": {"maxmem": 64, "minmem": 64, "vcpus": 1},
-        "start": True,
-        # Both default to True on Ganeti 3.0: the name would have to resolve in the node.
-        "name_check": False,
-        "ip_check": False,
-    }
+    return instance_body(name, nics=[])
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from clusters.models import Cluster, Node
+from testbed.ganeti import instance_body
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.django_db
@@ -51,23 +52,7 @@ def register(admin_client, worker, ganeti_cluster, django_capture_on_commit_call
 def instance(ganeti_cluster):
     """A diskless instance created directly through RAPI (outside the application)."""
     name = f"inv-{secrets.token_hex(3)}.gwtest.example"
-    job = ganeti_cluster.rapi(
-        "POST",
-        "/2/instances",
-        {
-            "__version__": 1,
-            "mode": "create",
-            "name": name,
-            "disk_template": "diskless",
-            "disks": [],
-            "nics": [{}],
-            "os_type": "noop",
-            "beparams": {"maxmem": 128, "minmem": 128, "vcpus": 1},
-            "start": True,
-            "name_check": False,
-            "ip_check": False,
-        },
-    )
+    job = ganeti_cluster.rapi("POST", "/2/instances", instance_body(name, memory=128))
     assert ganeti_cluster.wait_for_job(job)["status"] == "success"
     yield name
     try:

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from clusters.models import Node
-from testbed.ganeti import RapiError
+from testbed.ganeti import RapiError, instance_body
 from vms.models import VirtualMachine
 
 from .application import describe, failed, succeeded
@@ -207,22 +207,7 @@ def test_a_creation_ganeti_refuses_fails_with_its_reason_and_makes_no_vm_row(
     name = instance_names()
     master = ganeti_cluster.master_node
     made = ganeti_cluster.rapi(
-        "POST",
-        "/2/instances",
-        {
-            "__version__": 1,
-            "mode": "create",
-            "name": name,
-            "disk_template": "diskless",
-            "disks": [],
-            "nics": [{}],
-            "os_type": "noop",
-            "beparams": {"maxmem": 64, "minmem": 64, "vcpus": 1},
-            "start": False,
-            "name_check": False,
-            "ip_check": False,
-            "pnode": master,
-        },
+        "POST", "/2/instances", instance_body(name, start=False, pnode=master)
     )
     made = ganeti_cluster.wait_for_job(made)
     assert made["status"] == "success", made["opresult"]

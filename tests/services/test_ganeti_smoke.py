@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from testbed.ganeti import GanetiTestbed, RapiError
+from testbed.ganeti import GanetiTestbed, RapiError, instance_body
 
 FILE_STORAGE_DIR = "/srv/ganeti/file-storage"
 
@@ -79,22 +79,7 @@ def test_it_creates_starts_and_removes_a_file_instance_with_a_64_mib_disk(
 def _create_and_check_running(
     cluster: GanetiTestbed, name: str, disk_template: str, disks: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    body = {
-        "__version__": 1,
-        "mode": "create",
-        "name": name,
-        "disk_template": disk_template,
-        "disks": disks,
-        # The cluster's default NIC: bridged to gnt-br0 inside the node.
-        "nics": [{}],
-        # The noop OS's create script does nothing, so installing costs nothing.
-        "os_type": "noop",
-        "beparams": {"maxmem": 64, "minmem": 64, "vcpus": 1},
-        "start": True,
-        # Both default to True on Ganeti 3.0: the name would have to resolve in the node.
-        "name_check": False,
-        "ip_check": False,
-    }
+    body = instance_body(name, disk_template=disk_template, disks=disks)
     job = _run_job(cluster, "POST", "/2/instances", body)
     assert job["opresult"] == [[cluster.master_node]]  # chosen by hail
 
