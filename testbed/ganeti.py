@@ -135,6 +135,17 @@ class GanetiTestbed:
                 raise TimeoutError(f"Ganeti job {job_id} still {job['status']} after {timeout} s")
             time.sleep(0.2)
 
+    def remove_instance(self, name: str) -> None:
+        """Remove an instance if it exists (tests clean up with it, even after a failure)."""
+        try:
+            self.rapi("GET", f"/2/instances/{name}")
+        except RapiError as exc:
+            if exc.status == 404:
+                return
+            raise
+        job = self.wait_for_job(self.rapi("DELETE", f"/2/instances/{name}"))
+        assert job["status"] == "success", f"could not remove {name}: {job['opresult']}"
+
     def gnt(self, *args: str, timeout: float = 300) -> str:
         """Runs a command (``gnt-instance``, ``list``, ...) inside the node; returns its stdout."""
         result = _run_script("exec", *args, timeout=timeout)

@@ -25,7 +25,7 @@ from clusters.backends.base import (
 )
 from clusters.backends.ganeti import GanetiBackend
 from clusters.backends.ganeti_ops import child_jobs, modify_body, nic_params
-from testbed.ganeti import GanetiTestbed, RapiError
+from testbed.ganeti import GanetiTestbed
 
 from .recording import RecordingProgress
 
@@ -61,14 +61,7 @@ def new_name(ganeti_cluster: GanetiTestbed) -> Iterator[Callable[[], str]]:
 
     yield make
     for name in names:
-        try:
-            ganeti_cluster.rapi("GET", f"/2/instances/{name}")
-        except RapiError as exc:
-            if exc.status == 404:
-                continue
-            raise
-        job = ganeti_cluster.wait_for_job(ganeti_cluster.rapi("DELETE", f"/2/instances/{name}"))
-        assert job["status"] == "success", f"could not remove {name}: {job['opresult']}"
+        ganeti_cluster.remove_instance(name)
 
 
 def run(operation: Callable, *args, **kwargs) -> RecordingProgress:

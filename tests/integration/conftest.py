@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from testbed.ganeti import GanetiTestbed, RapiError
+from testbed.ganeti import GanetiTestbed
 
 from .application import App
 
@@ -27,15 +27,4 @@ def instance_names(ganeti_cluster: GanetiTestbed) -> Iterator[Callable[[], str]]
 
     yield make
     for name in names:
-        remove_instance(ganeti_cluster, name)
-
-
-def remove_instance(ganeti_cluster: GanetiTestbed, name: str) -> None:
-    try:
-        ganeti_cluster.rapi("GET", f"/2/instances/{name}")
-    except RapiError as exc:
-        if exc.status == 404:
-            return
-        raise
-    job = ganeti_cluster.wait_for_job(ganeti_cluster.rapi("DELETE", f"/2/instances/{name}"))
-    assert job["status"] == "success", f"could not remove {name}: {job['opresult']}"
+        ganeti_cluster.remove_instance(name)
