@@ -1,30 +1,17 @@
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from clusters.choices import CertificateTrust, ClusterKind, Health, NetworkKind, NodeRole
+from ganetiweb import permissions
 from ganetiweb.crypto import EncryptedTextField
 
 
 class ClusterQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Clusters this user may see: all for superusers, else those holding their VMs."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        from vms.models import VirtualMachine
-
-        vms = VirtualMachine.objects.visible_to(user)
-        return self.filter(pk__in=vms.values("cluster_id"))
-
-    def creatable_by(self, user):
-        """Clusters where this user may create VMs. Superusers only, for now."""
-        return self if user.is_authenticated and user.is_superuser else self.none()
-
-    def administered_by(self, user):
-        """Clusters this user may change (register, sync, import). Superusers only, for now."""
-        return self if user.is_authenticated and user.is_superuser else self.none()
+    def visible_to(self, user, perm=None):
+        """Clusters this user may see, or on which they hold `perm` (see ganetiweb.permissions)."""
+        return permissions.visible_clusters(self, user, perm)
 
 
 class Cluster(models.Model):
@@ -80,6 +67,13 @@ class Cluster(models.Model):
         ordering = ["name"]
         verbose_name = _("cluster")
         verbose_name_plural = _("clusters")
+        # Granted per cluster with django-guardian; ganetiweb.permissions says what each implies.
+        permissions = [
+            ("admin", _("Can administer the cluster")),
+            ("create_vm", _("Can create VMs on the cluster")),
+            ("request_vm", _("Can request VMs on the cluster")),
+            ("migrate", _("Can migrate the cluster's VMs")),
+        ]
 
     def __str__(self):
         return self.name
@@ -165,3 +159,15 @@ class Network(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ClusterUserPermission(UserObjectPermissionBase):
+    """A permission on one cluster held by one user (guardian's direct foreign key table)."""
+
+    content_object = models.ForeignKey(Cluster, on_delete=models.CASCADE)
+
+
+class ClusterGroupPermission(GroupObjectPermissionBase):
+    """A permission on one cluster held by one group."""
+
+    content_object = models.ForeignKey(Cluster, on_delete=models.CASCADE)

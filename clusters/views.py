@@ -14,6 +14,7 @@ from clusters.forms import ClusterForm, ImportForm
 from clusters.jobs import enqueue_connection_test, enqueue_sync
 from clusters.models import Cluster, Node
 from clusters.overview import cluster_cards
+from ganetiweb.permissions import permissions_on, require
 from vms.choices import JobKind
 from vms.models import Job, VirtualMachine
 from vms.services import OperationRefused, request_node_operation
@@ -28,8 +29,7 @@ def _visible_cluster(request, slug):
 def _administered_cluster(request, slug):
     """404 for a cluster the user cannot see; 403 for one they see but may not change."""
     cluster = _visible_cluster(request, slug)
-    if not Cluster.objects.administered_by(request.user).filter(pk=cluster.pk).exists():
-        raise PermissionDenied(_("Only the cluster's administrators may do this."))
+    require(request.user, cluster, "admin", _("Only the cluster's administrators may do this."))
     return cluster
 
 
@@ -55,7 +55,7 @@ def cluster_detail(request, slug):
         "networks": cluster.networks.all(),
         "vms": vms[:VMS_ON_CLUSTER_PAGE],
         "vm_count": card.capacity.vms,
-        "is_admin": Cluster.objects.administered_by(request.user).filter(pk=cluster.pk).exists(),
+        "is_admin": "admin" in permissions_on(request.user, cluster),
         "unowned_count": visible_vms.filter(
             missing=False, owner_user=None, owner_group=None
         ).count(),
@@ -176,7 +176,7 @@ def node_detail(request, slug, name):
         "node": node,
         "primary_vms": vms.filter(primary_node=node),
         "secondary_vms": [vm for vm in maybe_secondary if node.name in vm.secondary_nodes],
-        "is_admin": Cluster.objects.administered_by(request.user).filter(pk=cluster.pk).exists(),
+        "is_admin": "admin" in permissions_on(request.user, cluster),
         "jobs": Job.objects.filter(node=node).select_related("requested_by")[:10],
     }
     return render(request, "clusters/node_detail.html", context)

@@ -28,13 +28,15 @@ def _template_initial(cluster, request):
 
 @login_required
 def vm_create_start(request):
-    clusters = Cluster.objects.creatable_by(request.user)
+    clusters = Cluster.objects.visible_to(request.user, "request_vm")
     return render(request, "vms/vm_create_start.html", {"clusters": clusters})
 
 
 @login_required
 def vm_create(request, cluster_slug):
-    cluster = get_object_or_404(Cluster.objects.creatable_by(request.user), slug=cluster_slug)
+    cluster = get_object_or_404(
+        Cluster.objects.visible_to(request.user, "request_vm"), slug=cluster_slug
+    )
     networks = list(cluster.networks.values_list("name", flat=True))
     initial, disk_initial, nic_initial = _template_initial(cluster, request)
     data = request.POST or None

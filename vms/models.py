@@ -6,8 +6,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from clusters.models import Cluster, Node
+from ganetiweb import permissions
 from vms.choices import ActualState, JobKind, JobStatus, WantedState
 
 
@@ -16,17 +18,9 @@ class VirtualMachineQuerySet(models.QuerySet):
         """Join what VM tables show, so a list costs the same queries whatever its length."""
         return self.select_related("cluster", "primary_node", "owner_user", "owner_group")
 
-    def visible_to(self, user):
-        """The VMs this user may see. The permission work widens this to object permissions."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(Q(owner_user=user) | Q(owner_group__in=user.groups.all()))
-
-    def operable_by(self, user):
-        """The VMs this user may operate. The permission work narrows this per operation."""
-        return self.visible_to(user)
+    def visible_to(self, user, perm=None):
+        """VMs this user may see, or on which they hold `perm` (see ganetiweb.permissions)."""
+        return permissions.visible_vms(self, user, perm)
 
 
 class VirtualMachine(models.Model):
@@ -93,6 +87,15 @@ class VirtualMachine(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["cluster", "missing"])]
+        # Granted per VM with django-guardian; the owner and cluster admins hold them all.
+        permissions = [
+            ("admin", _("Can administer the VM")),
+            ("power", _("Can start, stop and reboot the VM")),
+            ("console", _("Can open the VM's console")),
+            ("modify", _("Can modify the VM")),
+            ("migrate", _("Can migrate the VM")),
+            ("remove", _("Can delete the VM")),
+        ]
         verbose_name = _("virtual machine")
         verbose_name_plural = _("virtual machines")
 
@@ -111,15 +114,29 @@ class VirtualMachine(models.Model):
         return sum(disk.get("size", 0) for disk in self.disks)
 
 
+class VMUserPermission(UserObjectPermissionBase):
+    """A permission on one VM held by one user (guardian's direct foreign key table)."""
+
+    content_object = models.ForeignKey(VirtualMachine, on_delete=models.CASCADE)
+
+
+class VMGroupPermission(GroupObjectPermissionBase):
+    """A permission on one VM held by one group."""
+
+    content_object = models.ForeignKey(VirtualMachine, on_delete=models.CASCADE)
+
+
 class JobQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Jobs on VMs the user may see, and jobs they asked for; all for superusers."""
+        """Jobs on VMs the user may see, jobs they asked for, and all jobs of clusters they
+        administer; all for superusers."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self
         vms = VirtualMachine.objects.visible_to(user)
-        return self.filter(Q(vm__in=vms) | Q(requested_by=user))
+        administered = Cluster.objects.visible_to(user, "admin")
+        return self.filter(Q(vm__in=vms) | Q(requested_by=user) | Q(cluster__in=administered))
 
     def unfinished(self):
         return self.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])

@@ -73,7 +73,7 @@ def vm_action(request, cluster_slug, name, action):
         raise Http404
     kind, form_class = ACTIONS[action]
     vm = get_object_or_404(
-        VirtualMachine.objects.operable_by(request.user).for_listing(),
+        VirtualMachine.objects.visible_to(request.user).for_listing(),
         cluster__slug=cluster_slug,
         name=name,
     )
