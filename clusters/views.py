@@ -48,14 +48,16 @@ def cluster_detail(request, slug):
     card = cluster_cards([cluster])[0]
     visible_vms = VirtualMachine.objects.visible_to(request.user).filter(cluster=cluster)
     vms = visible_vms.filter(missing=False).for_listing()
+    cluster_perms = permissions_on(request.user, cluster)
     context = {
         "cluster": cluster,
+        "cluster_perms": cluster_perms,
         "card": card,
         "nodes": cluster.nodes.all(),
         "networks": cluster.networks.all(),
         "vms": vms[:VMS_ON_CLUSTER_PAGE],
         "vm_count": card.capacity.vms,
-        "is_admin": "admin" in permissions_on(request.user, cluster),
+        "is_admin": "admin" in cluster_perms,
         "unowned_count": visible_vms.filter(
             missing=False, owner_user=None, owner_group=None
         ).count(),

@@ -38,6 +38,8 @@ try:
     SYNC_INTERVAL = envint("SYNC_INTERVAL", 60, minimum=5)
     EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
     DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "ganetiweb@localhost")
+    # The address people open the site at, for the links in emails.
+    SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
     LOG_LEVEL = envchoice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
 except SettingError as exc:
     sys.exit(f"ganetiweb cannot start: {exc}")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("clusters/", include("clusters.urls")),
     path("vms/", include("vms.urls")),
     path("jobs/", include("vms.job_urls")),
+    path("requests/", include("vms.request_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clusters.choices import ClusterKind, NodeRole
 from clusters.planner import NodeRoom, choose_node, roomiest
+from ganetiweb.permissions import permissions_on
 from vms.models import VirtualMachine
 from vms.validators import validate_host_name
 
@@ -102,7 +103,7 @@ class CreateVMForm(forms.Form):
             else _("automatic: the node with the most free memory")
         )
         placement = [("", automatic)]
-        if user.is_superuser:  # choosing the node is an admin's call
+        if "admin" in permissions_on(user, cluster):  # choosing the node is an admin's call
             placement += [(n.name, _("on node %(name)s") % {"name": n.name}) for n in usable]
         self.fields["placement"].choices = placement
         self.fields["secondary_node"].choices = [("", _("automatic"))] + [
@@ -211,6 +212,14 @@ class CreateVMForm(forms.Form):
         uri = next((n.libvirt_uri for n in self.nodes if node and n.name == node.name), "")
         return (node.name if node else ""), uri, ""
 
+    def owner_choices(self):
+        """(label, owner ids) of each owner this user may create for."""
+        return [(label, parse_owner(value)) for value, label in self.fields["owner"].choices]
+
     def owner_ids(self):
-        kind, _sep, pk = self.cleaned_data["owner"].partition(":")
-        return {"user": int(pk)} if kind == "user" else {"group": int(pk)}
+        return parse_owner(self.cleaned_data["owner"])
+
+
+def parse_owner(value):
+    kind, _sep, pk = value.partition(":")
+    return {"user": int(pk)} if kind == "user" else {"group": int(pk)}

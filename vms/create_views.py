@@ -3,12 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from clusters.backends.base import NicSpec, VMSpec
 from clusters.models import Cluster
-from vms import services
+from vms import approvals, services
 from vms.create_forms import REPLICATED, CreateVMForm, DiskFormSet, NicFormSet
-from vms.models import VMTemplate
+from vms.models import VMRequest, VMTemplate
+from vms.quota_views import quota_rows
 
 
 def _template_initial(cluster, request):
@@ -49,11 +51,12 @@ def vm_create(request, cluster_slug):
         nic_specs = [NicSpec(**nic) for nic in nics.cleaned_data]
         form.check_limits(sizes, len(nic_specs))
         if form.is_valid():
-            job = _create(request, form, cluster, sizes, nic_specs)
-            if job is not None:
-                return redirect(job)
+            outcome = _create(request, form, cluster, sizes, nic_specs)
+            if outcome is not None:
+                return redirect(outcome)
     context = {
         "cluster": cluster,
+        "quota_rows": quota_rows(cluster, form.owner_choices()),
         "form": form,
         "disks": disks,
         "nics": nics,
@@ -81,7 +84,14 @@ def _create(request, form, cluster, sizes, nic_specs):
         start=data["start"],
     )
     try:
-        return services.request_vm_creation(cluster, request.user, spec, form.owner_ids())
+        outcome = approvals.submit_vm_creation(cluster, request.user, spec, form.owner_ids())
     except services.OperationRefused as refused:
         messages.error(request, str(refused))
         return None
+    if isinstance(outcome, VMRequest):
+        messages.info(
+            request,
+            _("%(reason)s Your request for %(name)s waits for an administrator.")
+            % {"reason": outcome.reason, "name": spec.name},
+        )
+    return outcome

@@ -62,7 +62,7 @@ def job_page(request, pk):
 @require_POST
 def job_cancel(request, pk):
     job = get_object_or_404(_visible_jobs(request), pk=pk)
-    if services.cancel_job(job):
+    if services.cancel_job(job, request.user):
         messages.success(request, _("The job was canceled before it started."))
     else:
         messages.error(request, _("The job has already started; it runs to its end."))

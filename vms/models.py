@@ -227,3 +227,182 @@ class VMTemplate(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.cluster})"
+
+
+def _owner_constraints(prefix):
+    """A row belongs to a user or to a group, never both."""
+    return [
+        models.CheckConstraint(
+            condition=Q(owner_user__isnull=True) | Q(owner_group__isnull=True),
+            name=f"{prefix}_owner_is_user_or_group",
+        )
+    ]
+
+
+class Quota(models.Model):
+    """What one owner may use on one cluster; the row without an owner is the cluster default.
+
+    An owner's row exists from their first creation on (it is what the quota check locks);
+    `use_default` says whether the cluster default applies to them. An empty limit is unlimited.
+    """
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="quotas")
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    owner_group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    use_default = models.BooleanField(_("use the cluster's default"), default=True)
+    memory = models.PositiveIntegerField(_("memory (MiB)"), null=True, blank=True)
+    disk = models.PositiveIntegerField(_("disk (MiB)"), null=True, blank=True)
+    vcpus = models.PositiveIntegerField(_("vCPUs"), null=True, blank=True)
+    vms = models.PositiveIntegerField(_("VMs"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            *_owner_constraints("quota"),
+            models.UniqueConstraint(
+                fields=["cluster"],
+                condition=Q(owner_user__isnull=True, owner_group__isnull=True),
+                name="quota_one_default_per_cluster",
+            ),
+            models.UniqueConstraint(
+                fields=["cluster", "owner_user"],
+                condition=Q(owner_user__isnull=False),
+                name="quota_one_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["cluster", "owner_group"],
+                condition=Q(owner_group__isnull=False),
+                name="quota_one_per_group",
+            ),
+        ]
+        verbose_name = _("quota")
+        verbose_name_plural = _("quotas")
+
+    def __str__(self):
+        return f"{self.owner or _('default')} @ {self.cluster}"
+
+    @property
+    def owner(self):
+        return self.owner_user or self.owner_group
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    APPROVED = "approved", _("approved")
+    REFUSED = "refused", _("refused")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+class RequestQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Requests a user made, and all requests on clusters they administer."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        administered = Cluster.objects.visible_to(user, "admin")
+        return self.filter(Q(requested_by=user) | Q(cluster__in=administered))
+
+    def pending(self):
+        return self.filter(status=RequestStatus.PENDING)
+
+
+class Request(models.Model):
+    """What requests for VMs and for quotas share: who asked, the decision, and why."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner (user)"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    owner_group = models.ForeignKey(
+        Group,
+        verbose_name=_("owner (group)"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    # Why it is a request: the requester's words, or the quota it would exceed.
+    message = models.TextField(_("message"), blank=True)
+    reason = models.TextField(_("why it needs approval"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision = models.TextField(_("reason given"), blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+
+    objects = RequestQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-pk"]
+
+    @property
+    def owner(self):
+        return self.owner_user or self.owner_group
+
+    @property
+    def owner_ids(self):
+        return {"user": self.owner_user_id, "group": self.owner_group_id}
+
+
+class VMRequest(Request):
+    """A VM asked for beyond quota, or by someone who may only request: an admin decides."""
+
+    # The VM as asked for (VMSpec as JSON); the admin may change it before approving.
+    spec = models.JSONField(_("VM"))
+    job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta(Request.Meta):
+        constraints = _owner_constraints("vmrequest")
+        verbose_name = _("VM request")
+        verbose_name_plural = _("VM requests")
+
+    def __str__(self):
+        return self.spec.get("name", "")
+
+    def get_absolute_url(self):
+        return reverse("requests:vm", args=[self.pk])
+
+
+class QuotaRequest(Request):
+    """An owner asks for a larger quota on a cluster; approving it sets their quota."""
+
+    memory = models.PositiveIntegerField(_("memory (MiB)"), null=True, blank=True)
+    disk = models.PositiveIntegerField(_("disk (MiB)"), null=True, blank=True)
+    vcpus = models.PositiveIntegerField(_("vCPUs"), null=True, blank=True)
+    vms = models.PositiveIntegerField(_("VMs"), null=True, blank=True)
+
+    class Meta(Request.Meta):
+        constraints = _owner_constraints("quotarequest")
+        verbose_name = _("quota request")
+        verbose_name_plural = _("quota requests")
+
+    def __str__(self):
+        return str(_("quota for %(owner)s") % {"owner": self.owner})
+
+    def get_absolute_url(self):
+        return reverse("requests:quota", args=[self.pk])

@@ -7,7 +7,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clusters.choices import ClusterKind
-from vms import jobs
+from ganetiweb import audit, permissions
+from ganetiweb.models import AuditAction
+from vms import jobs, quotas
 from vms.choices import ActualState, JobKind, JobStatus
 from vms.models import Job, VirtualMachine
 
@@ -27,6 +29,27 @@ MOVABLE_TEMPLATES = {
 
 class OperationRefused(Exception):
     """The operation cannot be asked for now; the message says why."""
+
+
+# The VM permission each operation needs (ganetiweb.permissions).
+PERMISSION_FOR = {
+    JobKind.START: "power",
+    JobKind.SHUTDOWN: "power",
+    JobKind.FORCE_OFF: "power",
+    JobKind.REBOOT: "power",
+    JobKind.MIGRATE: "migrate",
+    JobKind.FAILOVER: "migrate",
+    JobKind.MODIFY: "modify",
+    JobKind.RENAME: "modify",
+    JobKind.REINSTALL: "modify",
+    JobKind.DELETE: "remove",
+}
+# The cluster permission each node operation needs.
+NODE_PERMISSION_FOR = {
+    JobKind.NODE_ROLE: "admin",
+    JobKind.NODE_MIGRATE: "migrate",
+    JobKind.NODE_EVACUATE: "migrate",
+}
 
 
 def available_actions(vm: VirtualMachine) -> list[str]:
@@ -76,7 +99,9 @@ def _busy(vm) -> bool:
 
 
 def request_vm_operation(vm: VirtualMachine, kind: str, user, **params) -> Job:
-    """Queue one operation on a VM, refusing it when it makes no sense now."""
+    """Queue one operation on a VM, refusing it when it makes no sense now or goes beyond the
+    owner's quota (starting and growing count against it)."""
+    permissions.require(user, vm, PERMISSION_FOR[kind])
     with transaction.atomic():
         # Lock the VM row: two clicks cannot queue two conflicting operations.
         vm = VirtualMachine.objects.select_for_update().select_related("cluster").get(pk=vm.pk)
@@ -87,14 +112,42 @@ def request_vm_operation(vm: VirtualMachine, kind: str, user, **params) -> Job:
                 _("Another operation on %(vm)s is queued or running; wait for it to end.")
                 % {"vm": vm.name}
             )
+        _check_quota(vm, kind, params)
         job = Job.objects.create(
             kind=kind, cluster=vm.cluster, vm=vm, target=vm.name, params=params, requested_by=user
         )
+        audit.record(user, AuditAction.VM_OPERATION, vm, operation=kind, job=str(job.pk))
         jobs.enqueue(job)
     return job
 
 
+def _check_quota(vm, kind, params):
+    """Refuse a start or a growth that the VM's owner has no quota left for."""
+    if vm.owner is None or kind not in (JobKind.START, JobKind.MODIFY):
+        return
+    if kind == JobKind.START:
+        extra = quotas.Amounts(memory=vm.memory, vcpus=vm.vcpus)
+    else:
+        extra = quotas.growth(vm, params.get("changes", {}))
+    owner = {"user": vm.owner_user_id, "group": vm.owner_group_id}
+    problems = quotas.check(vm.cluster, owner, extra)
+    if problems:
+        raise OperationRefused(
+            _(
+                "%(operation)s %(vm)s would go beyond the quota of %(owner)s: %(problems)s. "
+                "Ask for a larger quota."
+            )
+            % {
+                "operation": JobKind(kind).label,
+                "vm": vm.name,
+                "owner": vm.owner,
+                "problems": "; ".join(problems),
+            }
+        )
+
+
 def request_node_operation(node, kind: str, user, **params) -> Job:
+    permissions.require(user, node.cluster, NODE_PERMISSION_FOR[kind])
     with transaction.atomic():
         if Job.objects.filter(node=node).unfinished().exists():
             raise OperationRefused(
@@ -109,12 +162,28 @@ def request_node_operation(node, kind: str, user, **params) -> Job:
             params=params,
             requested_by=user,
         )
+        audit.record(user, AuditAction.NODE_OPERATION, node.cluster, node=node.name, operation=kind)
         jobs.enqueue(job)
     return job
 
 
-def cancel_job(job: Job) -> bool:
+def require_job_permission(user, job: Job) -> None:
+    """403 unless the user may ask for this job's operation again: retry and cancel need it
+    (the person who asked may always cancel their own)."""
+    if job.kind == JobKind.CREATE:
+        permissions.require(user, job.cluster, "create_vm")
+    elif job.node_id is not None:
+        permissions.require(user, job.cluster, NODE_PERMISSION_FOR[job.kind])
+    elif job.vm is not None:
+        permissions.require(user, job.vm, PERMISSION_FOR[job.kind])
+    else:  # the VM is gone: only the cluster's admins deal with its jobs
+        permissions.require(user, job.cluster, "admin")
+
+
+def cancel_job(job: Job, user) -> bool:
     """Cancel a job that has not started; a running one runs to its end."""
+    if job.requested_by_id != user.pk:
+        require_job_permission(user, job)
     canceled = Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
         status=JobStatus.CANCELED, error=_("Canceled before it started.")
     )
@@ -123,6 +192,7 @@ def cancel_job(job: Job) -> bool:
 
 def retry_job(job: Job, user) -> Job:
     """Queue the same operation again, as a new job that points at the failed one."""
+    require_job_permission(user, job)
     if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
         raise OperationRefused(_("Only a failed or canceled job can be retried."))
     if job.vm is not None and _busy(job.vm):
@@ -131,6 +201,20 @@ def retry_job(job: Job, user) -> Job:
             % {"vm": job.vm.name}
         )
     with transaction.atomic():
+        if job.kind == JobKind.CREATE:
+            owner = job.params.get("owner") or {}
+            spec = job.params["spec"]
+            extra = quotas.vm_amounts(
+                spec["memory"], spec["vcpus"], sum(spec["disks"]), spec.get("start", False)
+            )
+            problems = quotas.check(job.cluster, owner, extra)
+            if problems:
+                raise OperationRefused(
+                    _("Creating %(name)s again would go beyond the quota: %(problems)s.")
+                    % {"name": job.target, "problems": "; ".join(problems)}
+                )
+        elif job.vm is not None:
+            _check_quota(job.vm, job.kind, job.params)
         clone = Job.objects.create(
             kind=job.kind,
             cluster=job.cluster,

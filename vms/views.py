@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
+from ganetiweb.permissions import permissions_on, require
 from vms import services
 from vms.action_forms import (
     ActionForm,
@@ -43,9 +44,14 @@ def vm_detail(request, cluster_slug, name):
         cluster__slug=cluster_slug,
         name=name,
     )
+    vm_perms = permissions_on(request.user, vm)
+    actions = [
+        kind for kind in services.available_actions(vm) if services.PERMISSION_FOR[kind] in vm_perms
+    ]
     context = {
         "vm": vm,
-        "actions": services.available_actions(vm),
+        "vm_perms": vm_perms,
+        "actions": actions,
         "jobs": Job.objects.filter(vm=vm).select_related("requested_by")[:10],
         "busy": Job.objects.filter(vm=vm).unfinished().exists(),
     }
@@ -77,6 +83,7 @@ def vm_action(request, cluster_slug, name, action):
         cluster__slug=cluster_slug,
         name=name,
     )
+    require(request.user, vm, services.PERMISSION_FOR[kind])
     # Bound on any POST: start and force off have no fields, so their POST may be empty.
     form = form_class(request.POST if request.method == "POST" else None, vm=vm)
     if request.method == "POST" and form.is_valid():

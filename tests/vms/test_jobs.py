@@ -84,7 +84,7 @@ def test_only_the_actions_that_make_sense_are_offered(vm, state, template, prese
 
 def test_a_canceled_job_is_not_run(vm, superuser, worker):
     job = services.request_vm_operation(vm, JobKind.REBOOT, superuser)
-    assert services.cancel_job(job) is True
+    assert services.cancel_job(job, job.requested_by) is True
     assert run_job(str(job.pk)) == "not queued"
     job.refresh_from_db()
     assert job.status == JobStatus.CANCELED and job.started_at is None
@@ -93,7 +93,7 @@ def test_a_canceled_job_is_not_run(vm, superuser, worker):
 def test_a_running_job_cannot_be_canceled(vm, superuser, worker):
     job = services.request_vm_operation(vm, JobKind.REBOOT, superuser)
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
-    assert services.cancel_job(job) is False
+    assert services.cancel_job(job, job.requested_by) is False
 
 
 def test_a_failed_job_is_retried_as_a_new_job(vm, superuser, client, worker):
