@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clusters.models import Cluster
-from ganetiweb.permissions import permissions_on
+from ganetiweb.permissions import permissions_on, require
 from vms import approvals, services
 from vms.create_forms import owner_choices_for
-from vms.models import QuotaRequest, VMRequest
+from vms.models import QuotaRequest, RequestStatus, VMRequest
 from vms.quota_views import usage_rows
 from vms.request_forms import ApproveVMForm, QuotaRequestForm, RefuseForm
 
@@ -64,6 +64,13 @@ def request_detail(request, kind, pk):
 @require_POST
 def request_approve(request, kind, pk):
     item = _visible(request, kind, pk)
+    require(request.user, item.cluster, "admin")
+    if item.status != RequestStatus.PENDING:
+        messages.error(
+            request,
+            _("This request is already %(status)s.") % {"status": item.get_status_display()},
+        )
+        return redirect(item)
     try:
         if kind == "vm":
             form = ApproveVMForm(request.POST, vm_request=item)

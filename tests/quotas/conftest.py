@@ -1,0 +1,43 @@
+import pytest
+from guardian.shortcuts import assign_perm
+
+from clusters.models import Cluster, Node
+from vms.models import Quota
+
+
+@pytest.fixture
+def cluster(db):
+    cluster = Cluster.objects.create(name="Lab", slug="lab", kind="libvirt")
+    Node.objects.create(
+        cluster=cluster,
+        name="host1",
+        role="regular",
+        libvirt_uri="qemu:///system",
+        memory_total=16384,
+        memory_free=16384,
+        disk_total=102400,
+        disk_free=102400,
+        cpus=4,
+    )
+    return cluster
+
+
+@pytest.fixture
+def creator(plain_user, cluster):
+    """alice, who may create VMs on the cluster."""
+    assign_perm("create_vm", plain_user, cluster)
+    return plain_user
+
+
+@pytest.fixture
+def admin(django_user_model, cluster):
+    """bob, the cluster's admin."""
+    user = django_user_model.objects.create_user("bob", "bob@example.com", "x")
+    assign_perm("admin", user, cluster)
+    return user
+
+
+@pytest.fixture
+def default_quota(cluster):
+    """The cluster admits 1 GiB of running memory, 4 vCPUs, 10 GiB of disk and 3 VMs each."""
+    return Quota.objects.create(cluster=cluster, memory=1024, vcpus=4, disk=10240, vms=3)
