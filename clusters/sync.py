@@ -4,9 +4,11 @@ Runs in a worker (see clusters/jobs.py). VMs gone from the cluster are marked mi
 deleted, so their owner and permissions survive until an admin forgets them.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
+import redis
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,7 +17,10 @@ from clusters.bulk import insert_rows
 from clusters.models import Cluster, Network, Node
 from clusters.services import backend_for
 from ganetiweb.crypto import CredentialsUnreadable
+from vms.console_tickets import store_vnc_passwords
 from vms.models import VirtualMachine
+
+logger = logging.getLogger(__name__)
 
 NODE_FIELDS = [
     "address",
@@ -124,7 +129,25 @@ def store_inventory(cluster, inventory: Inventory) -> SyncResult:
         Cluster.objects.filter(pk=cluster.pk).update(**cluster_fields)
     node_ids = _store_nodes(cluster, inventory.nodes)
     _store_networks(cluster, inventory.networks)
-    return _store_vms(cluster, inventory.vms, node_ids)
+    result = _store_vms(cluster, inventory.vms, node_ids)
+    _store_vnc_passwords(cluster, inventory.vms)
+    return result
+
+
+def _store_vnc_passwords(cluster, vms) -> None:
+    """Hand libvirt's VNC passwords to the console proxy; never to the database or a page.
+
+    Only when some VM has one: a password removed on the host then lingers until it expires,
+    and is harmless, since the proxy uses it only when the VNC server asks for one.
+    """
+    if not any(vm.vnc_password for vm in vms):
+        return
+    ids = dict(VirtualMachine.objects.filter(cluster=cluster).values_list("name", "pk"))
+    passwords = {ids[vm.name]: vm.vnc_password for vm in vms if vm.name in ids}
+    try:
+        store_vnc_passwords(passwords)
+    except redis.RedisError as exc:
+        logger.warning("The VNC passwords of %s could not be stored in Redis: %s", cluster, exc)
 
 
 def _info_dict(info):

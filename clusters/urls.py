@@ -1,6 +1,7 @@
 from django.urls import path
 
 from clusters import views
+from ganetiweb import sharing_views
 from vms import quota_views
 
 app_name = "clusters"
@@ -13,6 +14,7 @@ urlpatterns = [
     path("<slug:slug>/test/", views.cluster_test_connection, name="test"),
     path("<slug:slug>/trust/", views.cluster_trust_certificate, name="trust"),
     path("<slug:slug>/import/", views.cluster_import, name="import"),
+    path("<slug:slug>/permissions/", sharing_views.cluster_permissions, name="permissions"),
     path("<slug:slug>/quotas/", quota_views.cluster_quotas, name="quotas"),
     path("<slug:slug>/quotas/<str:owner_key>/", quota_views.owner_quota, name="owner_quota"),
     path("<slug:slug>/nodes/<str:name>/", views.node_detail, name="node"),

@@ -14,6 +14,7 @@ from clusters.forms import ClusterForm, ImportForm
 from clusters.jobs import enqueue_connection_test, enqueue_sync
 from clusters.models import Cluster, Node
 from clusters.overview import cluster_cards
+from ganetiweb.audit import history_for
 from ganetiweb.permissions import permissions_on, require
 from vms.choices import JobKind
 from vms.models import Job, VirtualMachine
@@ -62,6 +63,7 @@ def cluster_detail(request, slug):
             missing=False, owner_user=None, owner_group=None
         ).count(),
         "missing_count": visible_vms.filter(missing=True).count(),
+        "history": history_for(cluster),
     }
     return render(request, "clusters/cluster_detail.html", context)
 

@@ -26,3 +26,31 @@ def record(actor, action, obj=None, **details) -> AuditEntry:
         cluster=_cluster_of(obj) if obj is not None else None,
         details=details,
     )
+
+
+def history_for(obj, limit=20, actions=None) -> list[AuditEntry]:
+    """The latest entries about one object, newest first, ready for the History include."""
+    entries = AuditEntry.objects.for_object(obj).select_related("actor")
+    if actions is not None:
+        entries = entries.filter(action__in=actions)
+    return list(entries[:limit])
+
+
+def visible_entries(user):
+    """The entries a user may read: all for superusers, those of clusters they administer."""
+    from clusters.models import Cluster
+
+    if not user.is_authenticated or not user.is_active:
+        return AuditEntry.objects.none()
+    if user.is_superuser:
+        return AuditEntry.objects.all()
+    return AuditEntry.objects.filter(cluster__in=Cluster.objects.visible_to(user, "admin"))
+
+
+def may_read_log(user) -> bool:
+    """Whether the audit log is for this user at all: superusers and cluster administrators."""
+    from clusters.models import Cluster
+
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or Cluster.objects.visible_to(user, "admin").exists()

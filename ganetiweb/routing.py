@@ -1,3 +1,9 @@
-"""Websocket routes; each app's consumers are listed here (the console joins later)."""
+"""Websocket routes; each app's consumers are listed here."""
 
-websocket_urlpatterns = []
+from django.urls import path
+
+from vms.consumers import ConsoleConsumer
+
+websocket_urlpatterns = [
+    path("ws/console/<int:vm_id>/", ConsoleConsumer.as_asgi(), name="console_ws"),
+]

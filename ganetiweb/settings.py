@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ganetiweb.navigation.navigation",
+                "ganetiweb.navigation.counts",
             ],
         },
     },
@@ -129,6 +130,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/novnc", NODE_MODULES / "@novnc" / "novnc"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -153,6 +155,10 @@ CHANNEL_LAYERS = {
         "CONFIG": {"hosts": [REDIS_URL]},
     }
 }
+# Console tickets and libvirt VMs' VNC passwords (vms/console_tickets.py); the tests point it
+# at their own Redis. The console re-checks access and the VM's endpoint this often (seconds).
+CONSOLE_REDIS_URL = REDIS_URL
+CONSOLE_RECHECK_SECONDS = 5
 
 # guardian: no anonymous user row; anonymous visitors are sent to the login page.
 ANONYMOUS_USER_NAME = None

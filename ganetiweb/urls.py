@@ -21,8 +21,15 @@ urlpatterns = [
     path("clusters/", include("clusters.urls")),
     path("vms/", include("vms.urls")),
     path("jobs/", include("vms.job_urls")),
+    path("courses/", include("courses.urls")),
     path("requests/", include("vms.request_urls")),
+    path("audit/", include("ganetiweb.audit_urls")),
+    path("notifications/", include("ganetiweb.notification_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/rq/", include("django_rq.urls")),
+    path(
+        "admin/django_rq/dashboard/schedulers/<int:scheduler_index>/",
+        views.rq_schedulers,
+        name="rq_schedulers",
+    ),
     path("admin/", admin.site.urls),
 ]

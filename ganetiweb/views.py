@@ -1,5 +1,8 @@
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from clusters.models import Cluster
 from clusters.overview import pool_overview
@@ -20,3 +23,10 @@ def dashboard(request):
     )
     context = {"total": total, "cards": cards, "quotas": my_quotas(request.user, clusters)}
     return render(request, "ganetiweb/dashboard.html", context)
+
+
+@staff_member_required
+def rq_schedulers(request, scheduler_index):
+    """django_rq's scheduler page fails without rq-scheduler, which ganetiweb does not use:
+    periodic work is queued by `manage.py run_scheduler`. Say so instead of failing."""
+    raise Http404(_("ganetiweb schedules its periodic jobs with manage.py run_scheduler."))

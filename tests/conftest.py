@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.fixtures_services",
     "tests.fixtures_ganeti",
     "tests.fixtures_browser",
+    "tests.fixtures_multinode",
 ]
 
 PASSWORD = "correct horse battery staple"
@@ -61,6 +62,20 @@ def test_queues(redis_server):
     settings.RQ_QUEUES = {
         name: {"URL": redis_server.url, "DEFAULT_TIMEOUT": 600}
         for name in ("high", "default", "low")
+    }
+    return redis_server.url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_console_redis(redis_server):
+    """Console tickets, VNC passwords and the channel layer (used by channels' websocket
+    denier) on the test Redis too; set before the live server starts."""
+    settings.CONSOLE_REDIS_URL = redis_server.url
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_server.url]},
+        }
     }
     return redis_server.url
 

@@ -73,6 +73,25 @@ class LiveSite:
     ws_url: str
 
 
+def _application():
+    """The project's ASGI application as the live server runs it.
+
+    Between transactional tests the database is flushed and its content types are created
+    again with new ids, which this long-lived process would otherwise keep in its cache (and
+    guardian's permission lookups and the audit log would use the stale ids): each connection
+    starts with that cache cleared.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    application = make_application(static_wrapper=None)
+
+    async def fresh_content_types(scope, receive, send):
+        ContentType.objects.clear_cache()
+        return await application(scope, receive, send)
+
+    return fresh_content_types
+
+
 def _prepare_server_process(django_db_blocker):
     """In the server's child process: use the test database, and allow database access."""
     set_database_connection()
@@ -88,7 +107,7 @@ def live_site(django_db_setup, django_db_blocker):
     """
     process = DaphneProcess(
         "localhost",
-        partial(make_application, static_wrapper=None),
+        _application,
         setup=partial(_prepare_server_process, django_db_blocker),
     )
     process.start()

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from clusters.backends.base import NicSpec, VMSpec
 from clusters.models import Cluster
+from ganetiweb.permissions import require
 from vms import approvals, services
 from vms.create_forms import REPLICATED, CreateVMForm, DiskFormSet, NicFormSet
 from vms.models import VMRequest, VMTemplate
@@ -36,9 +37,8 @@ def vm_create_start(request):
 
 @login_required
 def vm_create(request, cluster_slug):
-    cluster = get_object_or_404(
-        Cluster.objects.visible_to(request.user, "request_vm"), slug=cluster_slug
-    )
+    cluster = get_object_or_404(Cluster.objects.visible_to(request.user), slug=cluster_slug)
+    require(request.user, cluster, "request_vm")
     networks = list(cluster.networks.values_list("name", flat=True))
     initial, disk_initial, nic_initial = _template_initial(cluster, request)
     data = request.POST or None

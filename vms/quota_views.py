@@ -66,26 +66,19 @@ class QuotaForm(forms.Form):
         return {name: self.cleaned_data.get(name) for name in approvals.QUOTA_FIELDS}
 
 
+def _owner_ids_on(cluster, field):
+    """Ids of the owners (field "owner_user" or "owner_group") with a VM or a quota here."""
+    ids = set()
+    for model in (VirtualMachine, Quota):
+        rows = model.objects.filter(cluster=cluster, **{f"{field}__isnull": False})
+        ids |= set(rows.values_list(field, flat=True))
+    return ids
+
+
 def _owners_on(cluster):
     """Every owner with a VM or a quota row on the cluster: (label, owner ids, key)."""
-    users = set(
-        VirtualMachine.objects.filter(cluster=cluster, owner_user__isnull=False).values_list(
-            "owner_user", flat=True
-        )
-    ) | set(
-        Quota.objects.filter(cluster=cluster, owner_user__isnull=False).values_list(
-            "owner_user", flat=True
-        )
-    )
-    groups = set(
-        VirtualMachine.objects.filter(cluster=cluster, owner_group__isnull=False).values_list(
-            "owner_group", flat=True
-        )
-    ) | set(
-        Quota.objects.filter(cluster=cluster, owner_group__isnull=False).values_list(
-            "owner_group", flat=True
-        )
-    )
+    users = _owner_ids_on(cluster, "owner_user")
+    groups = _owner_ids_on(cluster, "owner_group")
     rows = [
         (user.get_username(), {"user": user.pk}, f"user:{user.pk}")
         for user in get_user_model().objects.filter(pk__in=users).order_by("username")
@@ -104,7 +97,7 @@ def cluster_quotas(request, slug):
     require(request.user, cluster, "admin")
     default = Quota.objects.filter(cluster=cluster, owner_user=None, owner_group=None).first()
     form = QuotaForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         default=True,
         initial={name: getattr(default, name, None) for name in approvals.QUOTA_FIELDS},
     )
@@ -143,7 +136,7 @@ def owner_quota(request, slug, owner_key):
     ).first()
     initial = {name: getattr(row, name, None) for name in approvals.QUOTA_FIELDS}
     initial["use_default"] = row.use_default if row else True
-    form = QuotaForm(request.POST or None, initial=initial)
+    form = QuotaForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         approvals.set_quota(
             request.user, cluster, owner_ids, form.limits(), form.cleaned_data["use_default"]

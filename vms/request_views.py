@@ -93,6 +93,7 @@ def request_approve(request, kind, pk):
 @require_POST
 def request_refuse(request, kind, pk):
     item = _visible(request, kind, pk)
+    require(request.user, item.cluster, "admin")
     form = RefuseForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why the request is refused."))
@@ -122,9 +123,8 @@ def request_withdraw(request, kind, pk):
 @login_required
 def quota_request_new(request, cluster_slug):
     """Ask for a larger quota on a cluster where one may create or request VMs."""
-    cluster = get_object_or_404(
-        Cluster.objects.visible_to(request.user, "request_vm"), slug=cluster_slug
-    )
+    cluster = get_object_or_404(Cluster.objects.visible_to(request.user), slug=cluster_slug)
+    require(request.user, cluster, "request_vm")
     form = QuotaRequestForm(request.POST or None, owners=owner_choices_for(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
+from ganetiweb.audit import history_for
 from ganetiweb.permissions import permissions_on, require
 from vms import services
 from vms.action_forms import (
@@ -54,6 +55,11 @@ def vm_detail(request, cluster_slug, name):
         "actions": actions,
         "jobs": Job.objects.filter(vm=vm).select_related("requested_by")[:10],
         "busy": Job.objects.filter(vm=vm).unfinished().exists(),
+        "history": history_for(vm),
+        # Giving the VM away is for its cluster's administrators (vms/owner_views.py).
+        "can_change_owner": (
+            "admin" in vm_perms and "admin" in permissions_on(request.user, vm.cluster)
+        ),
     }
     return render(request, "vms/vm_detail.html", context)
 

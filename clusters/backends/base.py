@@ -146,6 +146,8 @@ class VMInfo:
     modified_at: datetime | None = None
     vnc_host: str = ""
     vnc_port: int | None = None
+    # libvirt's graphics passwd, for the console proxy only (vms/console_tickets.py).
+    vnc_password: str = field(default="", repr=False)
 
 
 @dataclass

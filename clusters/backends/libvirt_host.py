@@ -79,7 +79,8 @@ def read_host(conn: libvirt.virConnect, uri: str) -> tuple[NodeInfo, list[VMInfo
     vms = []
     for domain, stats in conn.getAllDomainStats(DOMAIN_STATS, 0):
         try:
-            xml = domain.XMLDesc(0)
+            # SECURE: with the VNC password, which the console proxy needs (the worker reads it).
+            xml = domain.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE)
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 continue  # undefined between the two calls

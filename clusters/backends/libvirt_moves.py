@@ -6,8 +6,9 @@ import libvirt
 
 from .base import OperationFailed, Progress
 from .libvirt_host import UNDEFINE_FLAGS, Host, domain_disks, find_domain, libvirt_error, translated
+from .libvirt_parse import host_address
 from .libvirt_storage import copy_volume, delete_quietly, ensure_pool, pool_volumes
-from .libvirt_xml import POOL_NAME, replace_disk_paths, volume_xml
+from .libvirt_xml import POOL_NAME, move_vnc_listen, replace_disk_paths, volume_xml
 
 LIVE_MIGRATION = (
     libvirt.VIR_MIGRATE_LIVE
@@ -51,9 +52,31 @@ def _migrate_live(
         flags |= DISK_COPY
         ensure_pool(target.conn, progress)  # where libvirt creates the copies
     progress.log(f"Migrating {name} live from {source.name} to {target.name}.")
-    domain.migrate3(target.conn, {}, flags)
+    domain.migrate3(target.conn, _console_follows(domain, source, target), flags)
     copied = f", with its {len(volumes)} disk(s) copied" if volumes else ""
     progress.log(f"Migrated {name} to {target.name}{copied}.")
+
+
+def _console_follows(domain: libvirt.virDomain, source: Host, target: Host) -> dict[str, str]:
+    """Migration parameters that move the VNC server to the target host's address.
+
+    Both the running VM (DEST_XML) and its persistent definition (PERSIST_XML) are changed:
+    without them QEMU would try to listen, on the target, on an address only the source has.
+    """
+    old, new = host_address(source.uri), host_address(target.uri)
+    if old == new:
+        return {}
+    live = domain.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE | libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    moved = move_vnc_listen(live, old, new)
+    if moved == live:
+        return {}
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: moved}
+    if domain.isPersistent():
+        flags = libvirt.VIR_DOMAIN_XML_SECURE | libvirt.VIR_DOMAIN_XML_INACTIVE
+        params[libvirt.VIR_MIGRATE_PARAM_PERSIST_XML] = move_vnc_listen(
+            domain.XMLDesc(flags | libvirt.VIR_DOMAIN_XML_MIGRATABLE), old, new
+        )
+    return params
 
 
 def _move_stopped(
@@ -75,6 +98,7 @@ def _move_stopped(
             f"{POOL_NAME} pool, so ganetiweb cannot copy them; start it to migrate it live."
         )
     xml = domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
+    xml = move_vnc_listen(xml, host_address(source.uri), host_address(target.uri))
     copies: list[libvirt.virStorageVol] = []
     try:
         if volumes:

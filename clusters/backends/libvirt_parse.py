@@ -60,6 +60,8 @@ def parse_domain_xml(xml: str) -> dict[str, Any]:
         "disks": [_disk(e) for e in root.iterfind("devices/disk") if _is_disk(e)],
         "nics": [_nic(element) for element in root.iterfind("devices/interface")],
         "vnc": _vnc(root.find("devices/graphics[@type='vnc']")),
+        # Present only in XML read with VIR_DOMAIN_XML_SECURE.
+        "vnc_password": _attr(root, "devices/graphics[@type='vnc']", "passwd"),
     }
 
 
@@ -106,6 +108,7 @@ def vm_from_domain(
         ],
         vnc_host=_vnc_host(vnc, node_address),
         vnc_port=vnc["port"] if vnc else None,
+        vnc_password=domain.get("vnc_password", ""),
     )
 
 

@@ -148,6 +148,23 @@ def interface_type(xml: str) -> str:
     return ET.fromstring(xml).get("type", "")  # noqa: S314 (libvirt's own XML)
 
 
+def move_vnc_listen(xml: str, source: str, target: str) -> str:
+    """A domain's XML with its VNC server moved from the address `source` to `target`.
+
+    ganetiweb makes a VM's console listen on its host's address; a VM that migrates must
+    listen on the new host's address, which the old one does not have (and the other way
+    round). A console on another address (all addresses, a socket) is left as it is.
+    """
+    root = ET.fromstring(xml)  # noqa: S314 (libvirt's own XML)
+    for graphics in root.iterfind("devices/graphics[@type='vnc']"):
+        if graphics.get("listen") == source:
+            graphics.set("listen", target)
+        for listen in graphics.iterfind("listen[@type='address']"):
+            if listen.get("address") == source:
+                listen.set("address", target)
+    return ET.tostring(root, encoding="unicode")
+
+
 def replace_disk_paths(xml: str, paths: dict[str, str]) -> str:
     """A domain's XML with its disks' file paths replaced as `paths` says."""
     root = ET.fromstring(xml)  # noqa: S314 (libvirt's own XML)

@@ -1,0 +1,94 @@
+"""A VM's owner page: a cluster admin gives the VM to a user, a group, or nobody."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from ganetiweb.models import AuditAction, AuditEntry, Notification
+from tests.permissions.conftest import VM1
+from vms.models import VirtualMachine
+from vms.ownership import change_owner
+
+pytestmark = pytest.mark.django_db
+
+OWNER = reverse("vms:owner", args=["alpha", VM1])
+DETAIL = reverse("vms:detail", args=["alpha", VM1])
+
+
+def _vm():
+    return VirtualMachine.objects.select_related("owner_user", "owner_group").get(
+        name=VM1, cluster__slug="alpha"
+    )
+
+
+def test_a_cluster_admin_gives_the_vm_to_another_user(client_for, cluster_admin, owner, plain_user):
+    admin = client_for(cluster_admin)
+    assert admin.get(OWNER).status_code == 200
+    response = admin.post(OWNER, {"owner": f"user:{plain_user.pk}"})
+    assert response.status_code == 302
+    assert _vm().owner == plain_user
+
+    entry = AuditEntry.objects.get(action=AuditAction.OWNER_CHANGE)
+    assert entry.actor == cluster_admin
+    assert entry.details == {"old": "user:oscar", "new": "user:alice"}
+    note = Notification.objects.get()
+    assert note.user == plain_user
+    assert note.text == "You now own VM vm1.example.org on alpha."
+    assert note.url == DETAIL
+
+    # The new owner holds everything on it; the old one sees it no more.
+    page = client_for(plain_user).get(DETAIL)
+    assert "admin" in page.context["vm_perms"]
+    assert client_for(owner).get(DETAIL).status_code == 404
+
+
+def test_giving_the_vm_to_a_group_tells_each_member(
+    client_for, cluster_admin, owner, django_user_model
+):
+    team = Group.objects.create(name="team")
+    members = [django_user_model.objects.create_user(name) for name in ("m1", "m2")]
+    team.user_set.add(*members)
+    client_for(cluster_admin).post(OWNER, {"owner": f"group:{team.pk}"})
+    vm = _vm()
+    assert (vm.owner_user, vm.owner_group) == (None, team)
+    texts = dict(Notification.objects.values_list("user__username", "text"))
+    assert texts == {
+        "m1": "Your group team now owns VM vm1.example.org on alpha.",
+        "m2": "Your group team now owns VM vm1.example.org on alpha.",
+    }
+    assert AuditEntry.objects.get().details == {"old": "user:oscar", "new": "group:team"}
+
+
+def test_the_vm_can_be_left_without_an_owner(client_for, superuser, owner):
+    client_for(superuser).post(OWNER, {"owner": ""})
+    assert _vm().owner is None
+    assert AuditEntry.objects.get().details == {"old": "user:oscar", "new": ""}
+    assert not Notification.objects.exists()
+
+
+def test_giving_the_vm_to_its_owner_changes_nothing(cluster_admin, owner, vm1):
+    vm1.refresh_from_db()
+    assert change_owner(cluster_admin, vm1, owner) is False
+    assert not AuditEntry.objects.exists()
+    assert not Notification.objects.exists()
+
+
+def test_the_owner_who_is_not_cluster_admin_is_refused(client_for, owner, plain_user):
+    oscar = client_for(owner)
+    assert oscar.get(OWNER).status_code == 403
+    assert oscar.post(OWNER, {"owner": f"user:{plain_user.pk}"}).status_code == 403
+    assert _vm().owner == owner
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_vm_admin_or_viewer_is_refused_and_an_outsider_sees_nothing(
+    client_for, viewer, member, plain_user, owner
+):
+    assert client_for(viewer).get(OWNER).status_code == 403
+    assert client_for(member).get(OWNER).status_code == 404
+    assert client_for(plain_user).get(OWNER).status_code == 404
+
+
+def test_the_vm_page_offers_the_change_to_cluster_admins_only(client_for, cluster_admin, owner):
+    assert client_for(cluster_admin).get(DETAIL).context["can_change_owner"] is True
+    assert client_for(owner).get(DETAIL).context["can_change_owner"] is False

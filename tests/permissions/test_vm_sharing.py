@@ -1,0 +1,161 @@
+"""The VM sharing page: its administrators grant and revoke VM permissions."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import resolve, reverse
+
+from ganetiweb import sharing
+from ganetiweb.models import AuditAction, AuditEntry
+from ganetiweb.sharing import Grantee
+from ganetiweb.sharing_views import vm_permissions
+from tests.permissions.conftest import VM1
+
+pytestmark = pytest.mark.django_db
+
+SHARING = reverse("vms:permissions", args=["alpha", VM1])
+DETAIL = reverse("vms:detail", args=["alpha", VM1])
+
+
+def _grant(client, kind, name, perms):
+    return client.post(SHARING, {"action": "grant", "kind": kind, "name": name, "perms": perms})
+
+
+def test_the_sharing_url_is_not_taken_by_the_vm_action_pattern():
+    assert resolve(SHARING).func is vm_permissions
+
+
+def test_a_user_given_a_permission_sees_the_vm_and_loses_it_when_revoked(
+    client_for, owner, plain_user, vm1
+):
+    sharer = client_for(owner)
+    alice = client_for(plain_user)
+    assert alice.get(DETAIL).status_code == 404
+
+    response = _grant(sharer, "user", "alice", ["power"])
+    assert response.status_code == 302
+    page = alice.get(DETAIL)
+    assert page.status_code == 200
+    assert page.context["vm_perms"] == {"power"}
+    assert page.context["actions"]  # running: shut down, reboot, force off
+
+    sharer.post(SHARING, {"action": "revoke", "grantee": f"user:{plain_user.pk}"})
+    assert alice.get(DETAIL).status_code == 404
+
+
+def test_changing_the_checked_set_grants_and_revokes_the_difference(
+    client_for, owner, plain_user, vm1
+):
+    sharing.grant(owner, vm1, Grantee(plain_user), ["power", "console"])
+    sharer = client_for(owner)
+    sharer.post(
+        SHARING,
+        {"action": "change", "grantee": f"user:{plain_user.pk}", "perms": ["console", "modify"]},
+    )
+    assert sharing.held(vm1, Grantee(plain_user)) == {"console", "modify"}
+    actions = list(AuditEntry.objects.order_by("pk").values_list("action", "details"))
+    assert actions[-2:] == [
+        (AuditAction.PERMISSION_REVOKE, {"grantee": "user:alice", "permissions": ["power"]}),
+        (AuditAction.PERMISSION_GRANT, {"grantee": "user:alice", "permissions": ["modify"]}),
+    ]
+
+
+def test_unchecking_everything_revokes_all(client_for, owner, plain_user, vm1):
+    sharing.grant(owner, vm1, Grantee(plain_user), ["power"])
+    client_for(owner).post(SHARING, {"action": "change", "grantee": f"user:{plain_user.pk}"})
+    assert sharing.held(vm1, Grantee(plain_user)) == set()
+
+
+def test_a_permission_given_to_a_group_works_for_its_members(client_for, owner, plain_user, vm1):
+    team = Group.objects.create(name="team")
+    plain_user.groups.add(team)
+    sharer = client_for(owner)
+    _grant(sharer, "group", "team", ["console"])
+    page = client_for(plain_user).get(DETAIL)
+    assert page.status_code == 200
+    assert page.context["vm_perms"] == {"console"}
+
+    sharer.post(SHARING, {"action": "revoke", "grantee": f"group:{team.pk}"})
+    assert client_for(plain_user).get(DETAIL).status_code == 404
+
+
+def test_the_page_lists_who_holds_what(client_for, owner, viewer, vm1):
+    team = Group.objects.create(name="team")
+    sharing.grant(owner, vm1, Grantee(team), ["console", "admin"])
+    response = client_for(owner).get(SHARING)
+    rows = [(h.grantee.label, h.perms) for h in response.context["holders"]]
+    assert rows == [("user:victor", {"power"}), ("group:team", {"admin", "console"})]
+    assert b'data-grantee="group:team"' in response.content
+
+
+def test_the_holders_list_costs_two_queries_whatever_its_length(
+    django_user_model, owner, vm1, django_assert_num_queries
+):
+    for i in range(5):
+        user = django_user_model.objects.create_user(f"u{i}")
+        sharing.grant(owner, vm1, Grantee(user), ["power", "console"])
+    with django_assert_num_queries(2):
+        assert len(sharing.holders(vm1)) == 5
+
+
+def test_an_unknown_user_or_group_is_refused_beside_the_field(client_for, owner, vm1):
+    sharer = client_for(owner)
+    response = _grant(sharer, "user", "nobody", ["power"])
+    assert response.status_code == 200
+    assert "nobody" in str(response.context["grant_form"].errors["name"])
+    response = _grant(sharer, "group", "nogroup", ["power"])
+    assert response.context["grant_form"].errors["name"]
+    assert not AuditEntry.objects.exists()
+
+
+def test_granting_writes_the_audit_log(client_for, owner, plain_user, vm1):
+    _grant(client_for(owner), "user", "alice", ["remove", "power"])
+    entry = AuditEntry.objects.get()
+    assert entry.action == AuditAction.PERMISSION_GRANT
+    assert entry.actor == owner
+    assert entry.cluster == vm1.cluster
+    assert entry.object_id == str(vm1.pk)
+    assert entry.details == {"grantee": "user:alice", "permissions": ["power", "remove"]}
+
+
+def test_granting_what_is_held_already_changes_and_records_nothing(owner, plain_user, vm1):
+    sharing.grant(owner, vm1, Grantee(plain_user), ["power"])
+    assert sharing.grant(owner, vm1, Grantee(plain_user), ["power"]) == []
+    assert AuditEntry.objects.count() == 1
+
+
+def test_an_unknown_permission_is_a_programming_error(owner, plain_user, vm1):
+    with pytest.raises(ValueError):
+        sharing.grant(owner, vm1, Grantee(plain_user), ["create_vm"])
+
+
+def test_the_owner_a_group_owner_a_vm_admin_a_cluster_admin_and_a_superuser_may_share(
+    client_for, owner, member, cluster_admin, superuser, django_user_model, vm1, vm2
+):
+    vm_admin = django_user_model.objects.create_user("vera")
+    sharing.grant(owner, vm1, Grantee(vm_admin), ["admin"])
+    for user in (owner, vm_admin, cluster_admin, superuser):
+        assert client_for(user).get(SHARING).status_code == 200, user
+    vm2_sharing = reverse("vms:permissions", args=["alpha", vm2.name])
+    assert client_for(member).get(vm2_sharing).status_code == 200
+
+
+def test_a_user_who_sees_the_vm_without_admin_gets_a_403(client_for, viewer, plain_user):
+    viewer_client = client_for(viewer)
+    assert viewer_client.get(SHARING).status_code == 403
+    response = viewer_client.post(
+        SHARING, {"action": "grant", "kind": "user", "name": "alice", "perms": ["admin"]}
+    )
+    assert response.status_code == 403
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_user_who_does_not_see_the_vm_gets_a_404(client_for, plain_user, member, vm1):
+    assert client_for(plain_user).get(SHARING).status_code == 404
+    # gina owns vm2 through her group, but not vm1.
+    assert client_for(member).post(SHARING, {"action": "revoke"}).status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, vm1):
+    response = client.get(SHARING)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
