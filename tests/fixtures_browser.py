@@ -79,14 +79,17 @@ def _application():
     Between transactional tests the database is flushed and its content types are created
     again with new ids, which this long-lived process would otherwise keep in its cache (and
     guardian's permission lookups and the audit log would use the stale ids): each connection
-    starts with that cache cleared.
+    starts with Django's cache and guardian's own (``shortcuts._get_ct_cached``, which guardian
+    clears on ``post_migrate``, a signal the flush sends only in the test process) cleared.
     """
     from django.contrib.contenttypes.models import ContentType
+    from guardian.shortcuts import clear_ct_cache
 
     application = make_application(static_wrapper=None)
 
     async def fresh_content_types(scope, receive, send):
         ContentType.objects.clear_cache()
+        clear_ct_cache()
         return await application(scope, receive, send)
 
     return fresh_content_types
