@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -67,6 +68,20 @@ def screenshot(page, request):
     return take
 
 
+def log_in(page, live_site, username, language=None):
+    """Sign in through the login form, as a person would, and land on the dashboard."""
+    from tests.conftest import PASSWORD
+
+    if language:
+        cookie = {"name": "django_language", "value": language, "url": live_site.url}
+        page.context.add_cookies([cookie])
+    page.goto(f"{live_site.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_site.url}/")
+
+
 @dataclass
 class LiveSite:
     url: str
@@ -96,7 +111,17 @@ def _application():
 
 
 def _prepare_server_process(django_db_blocker):
-    """In the server's child process: use the test database, and allow database access."""
+    """In the server's child process: use the test database, and allow database access.
+
+    The child is forked from the test process. If a test there already ran code through
+    asgiref's ``sync_to_async`` (the ASGI tests of test_site_shell.py do), the copied
+    single-thread executor believes it still has an idle worker thread, which did not survive
+    the fork: every ``database_sync_to_async`` of a consumer would wait forever. The child
+    gets a new executor.
+    """
+    from asgiref.sync import SyncToAsync
+
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
     set_database_connection()
     django_db_blocker.unblock()
 

@@ -13,20 +13,11 @@ from guardian.shortcuts import assign_perm
 
 from clusters.sync import sync_cluster
 from tests.clusters.factories import make_cluster
-from tests.conftest import PASSWORD
-from tests.fixtures_browser import ARTIFACTS
+from tests.fixtures_browser import ARTIFACTS, log_in
 from vms.models import Quota, VirtualMachine, VMRequest
 
 SHOTS = ARTIFACTS / "screenshots"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, live_site, username):
-    page.goto(f"{live_site.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_site.url}/")
 
 
 @pytest.fixture
@@ -59,7 +50,7 @@ def test_a_request_beyond_quota_is_approved_with_a_change_and_the_user_gets_the_
     admin_page = browser.new_page(viewport={"width": 1280, "height": 900})
 
     # alice asks for 256 MiB where her quota admits 128: the form files a request.
-    _login(page, live_site, "alice")
+    log_in(page, live_site, "alice")
     page.goto(f"{live_site.url}{reverse('vms:create', args=[ganeti.slug])}")
     assert "Quota on this cluster" in page.locator("aside").inner_text()
     page.fill("input[name=name]", instance_name)
@@ -75,11 +66,7 @@ def test_a_request_beyond_quota_is_approved_with_a_change_and_the_user_gets_the_
     request = VMRequest.objects.get()
 
     # The admin sees the count in the navigation, opens the request, halves the memory.
-    admin_page.goto(f"{live_site.url}/accounts/login/")
-    admin_page.fill("input[name=username]", "root")
-    admin_page.fill("input[name=password]", PASSWORD)
-    admin_page.click("main button[type=submit]")
-    admin_page.wait_for_url(f"{live_site.url}/")
+    log_in(admin_page, live_site, "root")
     assert admin_page.locator("nav a:has-text('Requests') .badge").inner_text() == "1"
     admin_page.click("nav a:has-text('Requests')")
     admin_page.click(f"a:has-text('{instance_name}')")

@@ -5,17 +5,9 @@ from django.urls import reverse
 
 from clusters.sync import sync_cluster
 from tests.clusters.factories import make_cluster
-from tests.conftest import PASSWORD
+from tests.fixtures_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, live_site, username):
-    page.goto(f"{live_site.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_site.url}/")
 
 
 def test_an_admin_creates_a_vm_watches_its_job_and_deletes_it(
@@ -24,7 +16,7 @@ def test_an_admin_creates_a_vm_watches_its_job_and_deletes_it(
     cluster = make_cluster("local", kind="libvirt", libvirt_uris=libvirt_uri)
     assert sync_cluster(cluster.pk).error == ""
     name = f"{vm_prefix}web"
-    _login(page, live_site, "root")
+    log_in(page, live_site, "root")
 
     page.goto(f"{live_site.url}{reverse('vms:create', args=['local'])}")
     page.fill("input[name=name]", name)

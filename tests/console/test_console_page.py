@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from clusters.backends.libvirt_host import _start_event_loop
 from clusters.sync import sync_cluster
-from tests.conftest import PASSWORD
+from tests.fixtures_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,14 +30,6 @@ LIT_PIXELS = """() => {
 }"""
 
 
-def _login(page, live_site, username):
-    page.goto(f"{live_site.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_site.url}/")
-
-
 def _open_console(page, live_site, vm):
     page.goto(f"{live_site.url}{reverse('vms:detail', args=[vm.cluster.slug, vm.name])}")
     page.click("main a:has-text('Console')")
@@ -49,7 +41,7 @@ def _open_console(page, live_site, vm):
 def test_the_console_shows_a_qemu_vm_and_ctrl_alt_del_resets_it(
     live_site, page, screenshot, superuser, console_vm, libvirt_uri
 ):
-    _login(page, live_site, "root")
+    log_in(page, live_site, "root")
 
     lit = _open_console(page, live_site, console_vm)
 
@@ -81,7 +73,7 @@ def test_the_console_shows_a_qemu_vm_and_ctrl_alt_del_resets_it(
 def test_the_console_logs_in_to_a_password_protected_vnc_server(
     live_site, page, screenshot, superuser, password_vm
 ):
-    _login(page, live_site, "root")
+    log_in(page, live_site, "root")
 
     lit = _open_console(page, live_site, password_vm)
 
@@ -95,7 +87,7 @@ def test_the_console_says_when_the_vm_is_off(
 ):
     tiny_vm.destroy()
     assert sync_cluster(console_vm.cluster.pk).error == ""
-    _login(page, live_site, "root")
+    log_in(page, live_site, "root")
 
     page.goto(f"{live_site.url}{reverse('vms:console', args=['local', console_vm.name])}")
 

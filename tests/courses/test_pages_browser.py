@@ -10,7 +10,7 @@ from django.utils import translation
 
 from courses import grading, wiki
 from courses.models import Assignment
-from tests.conftest import PASSWORD
+from tests.fixtures_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,15 +39,6 @@ gnt-node add no2.exemplo
 """
 
 
-def _login(page, live_site, username):
-    page.context.add_cookies([{"name": "django_language", "value": "pt-br", "url": live_site.url}])
-    page.goto(f"{live_site.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_site.url}/")
-
-
 @pytest.fixture
 def graded(course, assignment, group_a, group_b, students):
     with translation.override("pt-br"):
@@ -70,7 +61,7 @@ def graded(course, assignment, group_a, group_b, students):
 def test_the_teacher_sees_the_grading_sheet_in_portuguese(
     live_site, page, screenshot, teacher, course, graded
 ):
-    _login(page, live_site, "prof")
+    log_in(page, live_site, "prof", language="pt-br")
     page.goto(f"{live_site.url}{reverse('courses:grades', args=[course.slug, graded.pk])}")
     assert page.locator("html").get_attribute("lang") == "pt-br"
     sheet = page.locator("#grading-sheet")
@@ -95,7 +86,7 @@ def test_the_teacher_sees_the_grading_sheet_in_portuguese(
 def test_a_student_sees_the_wiki_page_and_its_checklist_in_portuguese(
     live_site, page, screenshot, students, group_a, graded
 ):
-    _login(page, live_site, "ana")
+    log_in(page, live_site, "ana", language="pt-br")
     wiki_page = group_a.wiki_pages.get()
     page.goto(f"{live_site.url}{wiki_page.get_absolute_url()}")
     assert page.locator("html").get_attribute("lang") == "pt-br"
@@ -123,7 +114,7 @@ def test_a_student_runs_the_checks_and_watches_the_evidence_arrive(
         ganeti_cluster.rapi_password,
         ganeti_cluster.cert_sha256,
     )
-    _login(page, live_site, "bia")
+    log_in(page, live_site, "bia", language="pt-br")
     page.goto(f"{live_site.url}{group_a.get_absolute_url()}")
     page.click("main form[action$='/checks/'] button")
     page.wait_for_url("**/checks/*/")
