@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from ganetiweb.permissions import require
 from ganetiweb.sharing_forms import OwnerForm
+from vms import quotas
 from vms.models import VirtualMachine
 from vms.ownership import change_owner
 
@@ -33,10 +34,22 @@ def vm_owner(request, cluster_slug, name):
                     request,
                     _("VM %(vm)s now belongs to %(owner)s.") % {"vm": vm.name, "owner": new_owner},
                 )
+                _warn_if_over_quota(request, vm, new_owner)
         else:
             messages.info(request, _("Nothing changed."))
         return redirect(vm)
     return render(request, "vms/vm_owner.html", {"vm": vm, "form": form})
+
+
+def _warn_if_over_quota(request, vm, new_owner):
+    """An admin may give a VM beyond the new owner's quota; say so, as an approval would."""
+    problems = quotas.over_quota(vm.cluster, quotas.owner_of(vm))
+    if problems:
+        messages.warning(
+            request,
+            _("%(owner)s is now over the quota on %(cluster)s: %(problems)s.")
+            % {"owner": new_owner, "cluster": vm.cluster, "problems": "; ".join(problems)},
+        )
 
 
 def _owner_key(vm):

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from vms.choices import ActualState, JobKind, JobStatus, WantedState
 from vms.models import Job, Quota, VirtualMachine
@@ -153,8 +154,8 @@ def lock(cluster, owner: dict) -> Quota:
 LABELS = {
     "memory": lambda n: _("%(amount)s MiB of memory") % {"amount": n},
     "disk": lambda n: _("%(amount)s MiB of disk") % {"amount": n},
-    "vcpus": lambda n: _("%(amount)s vCPUs") % {"amount": n},
-    "vms": lambda n: _("%(amount)s VMs") % {"amount": n},
+    "vcpus": lambda n: ngettext("%(amount)s vCPU", "%(amount)s vCPUs", n) % {"amount": n},
+    "vms": lambda n: ngettext("%(amount)s VM", "%(amount)s VMs", n) % {"amount": n},
 }
 
 
@@ -172,6 +173,23 @@ def excess(limits: Limits, used: Amounts, extra: Amounts) -> list[str]:
                 % {"wanted": LABELS[name](after), "limit": LABELS[name](limit)}
             )
     return problems
+
+
+def owner_of(vm) -> dict:
+    """The VM's owner as the quota functions name owners, or {} when it has none."""
+    if vm.owner_group_id:
+        return {"group": vm.owner_group_id}
+    if vm.owner_user_id:
+        return {"user": vm.owner_user_id}
+    return {}
+
+
+def over_quota(cluster, owner: dict) -> list[str]:
+    """Where the owner uses more than their quota now, in words; empty when within it.
+
+    Only a cluster admin can put an owner there (by giving them a VM), never a request.
+    """
+    return excess(limits_for(cluster, owner), Amounts(), usage_of(cluster, owner))
 
 
 def check(cluster, owner: dict, extra: Amounts) -> list[str]:

@@ -129,8 +129,7 @@ def _check_quota(vm, kind, params):
         extra = quotas.Amounts(memory=vm.memory, vcpus=vm.vcpus)
     else:
         extra = quotas.growth(vm, params.get("changes", {}))
-    owner = {"user": vm.owner_user_id, "group": vm.owner_group_id}
-    problems = quotas.check(vm.cluster, owner, extra)
+    problems = quotas.check(vm.cluster, quotas.owner_of(vm), extra)
     if problems:
         raise OperationRefused(
             _(

@@ -74,6 +74,19 @@ def first_bytes(path, client) -> bytes:
     return run(attempt)
 
 
+def first_message(path, client) -> dict:
+    """The first ASGI message of an accepted websocket (a close, when the session cannot start)."""
+
+    async def attempt():
+        communicator, connected = await _open(path, client)
+        assert connected, "the console websocket was refused"
+        output = await communicator.receive_output(timeout=WAIT)
+        await communicator.disconnect()
+        return output
+
+    return run(attempt)
+
+
 def test_a_valid_ticket_relays_the_rfb_greeting_of_a_qemu_vm(superuser, console_vm):
     client = logged_in(superuser)
 
@@ -279,14 +292,8 @@ def test_a_wrong_stored_password_ends_the_session_with_a_message_code(superuser,
     client = logged_in(superuser)
     path = ticket_for(client, password_vm)["path"]
 
-    async def attempt():
-        communicator, connected = await _open(path, client)
-        assert connected
-        output = await communicator.receive_output(timeout=WAIT)
-        await communicator.disconnect()
-        return output
-
-    assert run(attempt) == {"type": "websocket.close", "code": consumers.CLOSE_VNC_AUTH}
+    closed = {"type": "websocket.close", "code": consumers.CLOSE_VNC_AUTH}
+    assert first_message(path, client) == closed
 
 
 def test_the_sync_keeps_the_vnc_password_out_of_the_database(password_vm):
@@ -306,11 +313,5 @@ def test_a_vm_stopped_since_the_ticket_ends_the_session_with_its_own_code(
     tiny_vm.destroy()
     synced_vm(console_vm.cluster, console_vm.name)
 
-    async def attempt():
-        communicator, connected = await _open(path, client)
-        assert connected
-        output = await communicator.receive_output(timeout=WAIT)
-        await communicator.disconnect()
-        return output
-
-    assert run(attempt) == {"type": "websocket.close", "code": consumers.CLOSE_VM_OFF}
+    closed = {"type": "websocket.close", "code": consumers.CLOSE_VM_OFF}
+    assert first_message(path, client) == closed

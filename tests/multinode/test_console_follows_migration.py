@@ -20,7 +20,7 @@ from django.urls import reverse
 from ganetiweb.asgi import application
 from vms.consumers import CLOSE_MOVED
 
-from .test_libvirt_migration import claim, nodes, row, running_on
+from .test_libvirt_migration import claim, nodes, register_both_hosts, row, running_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,13 +86,7 @@ class Console:
 def test_a_console_open_before_a_live_migration_reconnects_to_the_vm_on_its_new_host(
     app, libvirt_uri, libvirt_host2, libvirt_conn, libvirt_conn2, vm_prefix, loop, console_settings
 ):
-    cluster = app.register(
-        name="Two hosts",
-        slug="pair",
-        kind="libvirt",
-        libvirt_uris=f"{libvirt_uri}\n{libvirt_host2.uri}",
-        rapi_port="5080",
-    )
+    cluster = register_both_hosts(app, libvirt_uri, libvirt_host2)
     here, there = nodes(cluster, libvirt_conn, libvirt_conn2)
     name = f"{vm_prefix}console"
     app.create(cluster, name, "diskless", memory=64, os=None, placement=here.name)

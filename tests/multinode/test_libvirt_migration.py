@@ -23,8 +23,7 @@ from ..integration.application import describe, failed, succeeded
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def cluster(app, libvirt_uri, libvirt_host2, libvirt_conn, libvirt_conn2):
+def register_both_hosts(app, libvirt_uri, libvirt_host2):
     """A libvirt cluster of both hosts, registered and synced through the application."""
     return app.register(
         name="Two hosts",
@@ -33,6 +32,11 @@ def cluster(app, libvirt_uri, libvirt_host2, libvirt_conn, libvirt_conn2):
         libvirt_uris=f"{libvirt_uri}\n{libvirt_host2.uri}",
         rapi_port="5080",
     )
+
+
+@pytest.fixture
+def cluster(app, libvirt_uri, libvirt_host2, libvirt_conn, libvirt_conn2):
+    return register_both_hosts(app, libvirt_uri, libvirt_host2)
 
 
 def nodes(cluster, libvirt_conn, libvirt_conn2):
@@ -107,13 +111,7 @@ def test_a_migration_to_a_host_without_the_memory_fails_with_the_reason_and_the_
     big = total - 32
     assert big > free, f"the machine has {free} of {total} MiB free; the test needs less"
     define_tiny_vm(libvirt_conn, name, memory_mib=big, description=owner())
-    cluster = app.register(
-        name="Two hosts",
-        slug="pair",
-        kind="libvirt",
-        libvirt_uris=f"{libvirt_uri}\n{libvirt_host2.uri}",
-        rapi_port="5080",
-    )
+    cluster = register_both_hosts(app, libvirt_uri, libvirt_host2)
     here, there = nodes(cluster, libvirt_conn, libvirt_conn2)
     vm = row(cluster, name)
     assert (vm.primary_node, vm.actual_state, vm.memory) == (here, "running", big)

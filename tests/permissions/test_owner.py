@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from ganetiweb.models import AuditAction, AuditEntry, Notification
 from tests.permissions.conftest import VM1
-from vms.models import VirtualMachine
+from vms.models import Quota, VirtualMachine
 from vms.ownership import change_owner
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +92,32 @@ def test_a_vm_admin_or_viewer_is_refused_and_an_outsider_sees_nothing(
 def test_the_vm_page_offers_the_change_to_cluster_admins_only(client_for, cluster_admin, owner):
     assert client_for(cluster_admin).get(DETAIL).context["can_change_owner"] is True
     assert client_for(owner).get(DETAIL).context["can_change_owner"] is False
+
+
+def _messages(response):
+    return [(m.level_tag, str(m)) for m in response.context["messages"]]
+
+
+def test_giving_a_vm_beyond_the_new_owners_quota_warns_the_admin(
+    client_for, cluster_admin, owner, plain_user, vm1
+):
+    Quota.objects.create(cluster=vm1.cluster, owner_user=plain_user, use_default=False, vms=0)
+    response = client_for(cluster_admin).post(
+        OWNER, {"owner": f"user:{plain_user.pk}"}, follow=True
+    )
+    assert _vm().owner == plain_user  # the admin decides; the change is made
+    assert (
+        "warning",
+        "alice is now over the quota on alpha: 1 VM in all, over the quota of 0 VMs.",
+    ) in _messages(response)
+
+
+def test_giving_a_vm_within_the_new_owners_quota_gives_no_warning(
+    client_for, cluster_admin, owner, plain_user, vm1
+):
+    Quota.objects.create(cluster=vm1.cluster, owner_user=plain_user, use_default=False, vms=1)
+    response = client_for(cluster_admin).post(
+        OWNER, {"owner": f"user:{plain_user.pk}"}, follow=True
+    )
+    assert _vm().owner == plain_user
+    assert [level for level, _text in _messages(response)] == ["success"]
