@@ -57,7 +57,7 @@ def cluster_detail(request, slug):
         "nodes": cluster.nodes.all(),
         "networks": cluster.networks.all(),
         "vms": vms[:VMS_ON_CLUSTER_PAGE],
-        "vm_count": card.capacity.vms,
+        "vm_count": vms.count(),  # the VMs this user may see, as the list behind the link
         "is_admin": "admin" in cluster_perms,
         "unowned_count": visible_vms.filter(
             missing=False, owner_user=None, owner_group=None

@@ -39,6 +39,14 @@ def test_a_plain_user_sees_only_the_clusters_holding_their_vms(client, plain_use
     assert client.get(reverse("clusters:detail", args=["beta"])).status_code == 404
 
 
+def test_the_cluster_page_counts_only_the_vms_the_user_may_see(client, plain_user, alpha):
+    VirtualMachine.objects.filter(name="vm1.example.org").update(owner_user=plain_user)
+    client.force_login(plain_user)
+    response = client.get(reverse("clusters:detail", args=["alpha"]))
+    assert response.context["vm_count"] == 1 < alpha.vms.count()
+    assert "1 VM in the VM list" in response.content.decode()
+
+
 def test_a_cluster_the_user_cannot_see_is_a_404_on_every_page(client, plain_user, alpha):
     client.force_login(plain_user)
     for name in ("detail", "edit", "import"):
