@@ -35,6 +35,21 @@ class ClusterForm(forms.ModelForm):
         help_text=_("Stored encrypted. Leave empty to keep the current password."),
     )
 
+    vnc_password = forms.CharField(
+        label=_("VNC password"),
+        required=False,
+        strip=True,  # Ganeti reads the file's first line, without its line end
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "Only if the cluster's KVM hypervisor has a vnc_password_file: its content (VNC "
+            "uses the first 8 characters). The console logs in with it, so users never see it. "
+            "Stored encrypted; leave empty to keep the current one."
+        ),
+    )
+    forget_vnc_password = forms.BooleanField(
+        label=_("Forget the stored VNC password"), required=False
+    )
+
     class Meta:
         model = Cluster
         fields = [
@@ -49,6 +64,8 @@ class ClusterForm(forms.ModelForm):
             "certificate_trust",
             "pinned_fingerprint",
             "ca_bundle",
+            "vnc_password",
+            "forget_vnc_password",
             "libvirt_uris",
         ]
         widgets = {
@@ -113,6 +130,16 @@ class ClusterForm(forms.ModelForm):
             self._require(["libvirt_uris"], _("Give at least one host URI."))
         return data
 
+    def _keep_or_replace_vnc_password(self, cluster):
+        """A new password replaces the stored one; empty keeps it, unless told to forget it."""
+        password = self.cleaned_data.get("vnc_password")
+        if password:
+            cluster.vnc_password = password
+        elif self.cleaned_data.get("forget_vnc_password"):
+            cluster.vnc_password = ""
+        elif self.instance.pk:
+            cluster.vnc_password = Cluster.objects.get(pk=self.instance.pk).vnc_password
+
     def _require(self, names, message):
         for name in names:
             if not self.cleaned_data.get(name) and name not in self.errors:
@@ -126,6 +153,7 @@ class ClusterForm(forms.ModelForm):
         elif self.instance.pk:
             # An empty field keeps the stored password, which the form never shows.
             cluster.rapi_password = Cluster.objects.get(pk=self.instance.pk).rapi_password
+        self._keep_or_replace_vnc_password(cluster)
         if "pinned_fingerprint" in self.changed_data or "rapi_host" in self.changed_data:
             cluster.seen_fingerprint = ""
         if commit:

@@ -40,6 +40,10 @@ class Cluster(models.Model):
     # The fingerprint the cluster presented when no pin matched, waiting for an admin to confirm.
     seen_fingerprint = models.CharField(max_length=200, blank=True, editable=False)
 
+    # Ganeti: the content of the KVM hypervisor's vnc_password_file, which RAPI does not give;
+    # the console proxy logs in to the VMs' VNC servers with it (the browser never sees it).
+    vnc_password = EncryptedTextField(_("VNC password"), blank=True)
+
     # libvirt: one URI per host, e.g. qemu:///system or qemu+ssh://host/system.
     libvirt_uris = models.TextField(_("libvirt URIs"), blank=True)
 

@@ -186,9 +186,10 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             logger.info("Console of VM %s: %s:%s does not answer: %s", self.vm_id, host, port, exc)
             return CLOSE_UNREACHABLE
         self.reader = reader
-        password = ""
         if self.vm.cluster.kind == ClusterKind.LIBVIRT:
-            password = await vnc_password(self.vm_id)
+            password = await vnc_password(self.vm_id)  # per VM, as the last sync read it
+        else:
+            password = self.vm.cluster.vnc_password  # Ganeti: one vnc_password_file per cluster
         if not password:
             return None  # the browser and the VM negotiate security between them
         try:

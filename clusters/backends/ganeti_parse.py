@@ -81,10 +81,26 @@ def parse_info(info: Any) -> ClusterInfo:
                 info.get("default_iallocator"), "default_iallocator", owner
             ),
             ipolicy=_dict(info.get("ipolicy"), "ipolicy", owner),
-            extra={key: info[key] for key in INFO_EXTRA_KEYS if key in info},
+            extra={
+                **{key: info[key] for key in INFO_EXTRA_KEYS if key in info},
+                **_vnc_password_file(info),
+            },
         )
     except KeyError as exc:
         raise _missing(owner, exc, info) from None
+
+
+def _vnc_password_file(info: dict) -> dict:
+    """{"vnc_password_file": path} when KVM consoles want the password in that file, else {}.
+
+    RAPI names the file but never gives its content: an admin enters it in the cluster's
+    settings, and the cluster page asks for it while it is missing.
+    """
+    if "kvm" not in (info.get("enabled_hypervisors") or []):
+        return {}
+    kvm = (info.get("hvparams") or {}).get("kvm")
+    path = kvm.get("vnc_password_file") if type(kvm) is dict else None
+    return {"vnc_password_file": path} if type(path) is str and path else {}
 
 
 # --- nodes

@@ -2,7 +2,7 @@
 (function () {
   const kindFields = {
     ganeti: ["rapi_host", "rapi_port", "rapi_user", "rapi_password", "certificate_trust",
-             "pinned_fingerprint", "ca_bundle"],
+             "pinned_fingerprint", "ca_bundle", "vnc_password", "forget_vnc_password"],
     libvirt: ["libvirt_uris"],
   };
   const kind = document.querySelector("[name=kind]");

@@ -148,6 +148,14 @@ def test_it_reads_the_cluster_name_version_templates_and_policy():
     assert "hvparams" not in info.extra
 
 
+def test_it_notes_the_kvm_vnc_password_file_that_consoles_need():
+    protected = {**INFO, "hvparams": {"kvm": {"vnc_password_file": "/etc/ganeti/vnc-pw"}}}
+    assert parse_info(protected).extra["vnc_password_file"] == "/etc/ganeti/vnc-pw"
+    assert "vnc_password_file" not in parse_info(INFO).extra  # KVM without one
+    fake_only = {**protected, "enabled_hypervisors": ["fake"]}
+    assert "vnc_password_file" not in parse_info(fake_only).extra
+
+
 def test_it_refuses_cluster_info_without_a_name():
     with pytest.raises(MalformedAnswer, match="without 'name'"):
         parse_info({k: v for k, v in INFO.items() if k != "name"})

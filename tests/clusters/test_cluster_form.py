@@ -51,6 +51,33 @@ def test_the_edit_form_never_shows_the_password_and_keeps_it_when_left_empty(cli
     assert cluster.rapi_password == "s3cret-pass"
 
 
+def _stored_vnc_password(cluster):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT vnc_password FROM clusters_cluster WHERE id = %s", [cluster.pk])
+        return cursor.fetchone()[0]
+
+
+def test_the_vnc_password_is_stored_encrypted_never_shown_kept_and_forgotten(client, superuser):
+    cluster = make_cluster("lab", rapi_password="s3cret-pass")
+    client.force_login(superuser)
+    edit = reverse("clusters:edit", args=["lab"])
+    unchanged = {**GANETI, "rapi_password": ""}
+
+    assert client.post(edit, {**unchanged, "vnc_password": "vncpass1\n"}).status_code == 302
+    cluster.refresh_from_db()
+    assert cluster.vnc_password == "vncpass1"
+    assert _stored_vnc_password(cluster).startswith("gAAAA")
+    assert "vncpass1" not in client.get(edit).content.decode()
+
+    client.post(edit, {**unchanged, "description": "kept"})
+    cluster.refresh_from_db()
+    assert (cluster.description, cluster.vnc_password) == ("kept", "vncpass1")
+
+    client.post(edit, {**unchanged, "forget_vnc_password": "on"})
+    cluster.refresh_from_db()
+    assert cluster.vnc_password == "" and _stored_vnc_password(cluster) == ""
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [

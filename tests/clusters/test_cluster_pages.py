@@ -47,6 +47,18 @@ def test_the_cluster_page_counts_only_the_vms_the_user_may_see(client, plain_use
     assert "1 VM in the VM list" in response.content.decode()
 
 
+def test_the_cluster_page_asks_admins_for_a_missing_kvm_vnc_password(client, superuser, alpha):
+    alpha.info = {**alpha.info, "vnc_password_file": "/etc/ganeti/vnc-pw"}
+    alpha.save()
+    client.force_login(superuser)
+    url = reverse("clusters:detail", args=["alpha"])
+    assert "ask for the password in /etc/ganeti/vnc-pw" in client.get(url).content.decode()
+
+    alpha.vnc_password = "vncpass1"
+    alpha.save()
+    assert "/etc/ganeti/vnc-pw" not in client.get(url).content.decode()
+
+
 def test_a_cluster_the_user_cannot_see_is_a_404_on_every_page(client, plain_user, alpha):
     client.force_login(plain_user)
     for name in ("detail", "edit", "import"):

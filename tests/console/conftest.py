@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from clusters.models import Node
 from clusters.sync import sync_cluster
 from testbed.libvirt import define_tiny_vm
 from tests.clusters.factories import make_cluster
@@ -46,6 +47,31 @@ def password_domain(libvirt_conn, vm_prefix):
 def password_vm(console_cluster, password_domain):
     """A running QEMU guest whose VNC server wants VNC_PASSWORD."""
     return synced_vm(console_cluster, password_domain.name())
+
+
+@pytest.fixture
+def ganeti_password_vm(password_vm):
+    """A Ganeti VM row whose VNC console is password_vm's QEMU server, wanting VNC_PASSWORD.
+
+    The Ganeti test bed runs the fake hypervisor, which has no VNC console, and a KVM node is
+    out of reach here; so the row is written as a sync of a KVM instance (primary node's
+    address, the instance's network_port) would write it, pointing at a real QEMU VNC server
+    that asks for a password as Ganeti's vnc_password_file makes KVM do. The consumer, the
+    VNC server and the login are real; the cluster has no RAPI behind it (the test needs none).
+    """
+    cluster = make_cluster("kvm", kind="ganeti", vnc_password=VNC_PASSWORD)
+    node = Node.objects.create(cluster=cluster, name="node1", address="127.0.0.1", role="master")
+    return VirtualMachine.objects.create(
+        cluster=cluster,
+        name="inst1.example.org",
+        primary_node=node,
+        actual_state="running",
+        wanted_state="up",
+        memory=64,
+        vcpus=1,
+        vnc_host=password_vm.vnc_host,
+        vnc_port=password_vm.vnc_port,
+    )
 
 
 def logged_in(user) -> Client:

@@ -264,6 +264,32 @@ def test_the_proxy_logs_in_to_a_password_protected_vnc_server_for_the_browser(
     assert width > 0 and height > 0
 
 
+def test_the_proxy_logs_in_to_a_ganeti_vm_with_the_clusters_vnc_password(
+    superuser, ganeti_password_vm
+):
+    client = logged_in(superuser)
+
+    offered, (width, height) = rfb_login_as_browser(
+        ticket_for(client, ganeti_password_vm)["path"], client
+    )
+
+    assert offered == [1]  # "None": the browser never sees the cluster's VNC password
+    assert width > 0 and height > 0
+
+
+def test_a_wrong_vnc_password_of_a_ganeti_cluster_ends_the_session_with_a_message_code(
+    superuser, ganeti_password_vm
+):
+    cluster = ganeti_password_vm.cluster
+    cluster.vnc_password = "wrong"
+    cluster.save()
+    client = logged_in(superuser)
+    path = ticket_for(client, ganeti_password_vm)["path"]
+
+    closed = {"type": "websocket.close", "code": consumers.CLOSE_VNC_AUTH}
+    assert first_message(path, client) == closed
+
+
 def test_without_its_password_a_protected_vnc_server_asks_the_browser(superuser, password_vm):
     redis.Redis.from_url(settings.CONSOLE_REDIS_URL).flushdb()
     client = logged_in(superuser)
