@@ -7,4 +7,5 @@ class GanetiwebConfig(AppConfig):
     verbose_name = _("ganetiweb")
 
     def ready(self):
-        from ganetiweb import checks  # noqa: F401  (registers the system checks)
+        # The system checks, and the signal that remembers a user's language at login.
+        from ganetiweb import checks, languages  # noqa: F401

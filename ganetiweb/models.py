@@ -90,3 +90,22 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.text
+
+
+class LanguagePreference(models.Model):
+    """The language a user last chose (or logged in with): what their notifications speak."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="language_preference",
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+
+    class Meta:
+        verbose_name = _("language preference")
+        verbose_name_plural = _("language preferences")
+
+    def __str__(self):
+        return f"{self.user_id}: {self.language}"

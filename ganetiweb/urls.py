@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from ganetiweb import views
+from ganetiweb import languages, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -25,7 +25,7 @@ urlpatterns = [
     path("requests/", include("vms.request_urls")),
     path("audit/", include("ganetiweb.audit_urls")),
     path("notifications/", include("ganetiweb.notification_urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", languages.set_language, name="set_language"),
     path(
         "admin/django_rq/dashboard/schedulers/<int:scheduler_index>/",
         views.rq_schedulers,

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from guardian.shortcuts import get_users_with_perms
 
 from clusters.backends.base import VMSpec
@@ -75,8 +76,8 @@ def _file_vm_request(cluster, user, spec, owner, message, reason) -> VMRequest:
     )
     notify(
         cluster_admins(cluster),
-        _("%(user)s requests the VM %(name)s on %(cluster)s.")
-        % {"user": user.get_username(), "name": spec.name, "cluster": cluster},
+        gettext_lazy("%(user)s requests the VM %(name)s on %(cluster)s."),
+        {"user": user.get_username(), "name": spec.name, "cluster": cluster},
         request.get_absolute_url(),
     )
     return request
@@ -122,8 +123,8 @@ def approve_vm_request(request: VMRequest, admin, **changes):
         )
         notify(
             [request.requested_by],
-            _("Your request for the VM %(name)s was approved; it is being created.")
-            % {"name": spec.name},
+            gettext_lazy("Your request for the VM %(name)s was approved; it is being created."),
+            {"name": spec.name},
             job.get_absolute_url(),
         )
     return job
@@ -140,8 +141,8 @@ def refuse(request, admin, reason: str):
         )
         notify(
             [request.requested_by],
-            _("Your request (%(request)s) was refused: %(reason)s")
-            % {"request": request, "reason": reason},
+            gettext_lazy("Your request (%(request)s) was refused: %(reason)s"),
+            {"request": request, "reason": reason},
             request.get_absolute_url(),
         )
 
@@ -176,8 +177,8 @@ def submit_quota_request(cluster, user, owner: dict, limits: dict, message="") -
     audit.record(user, AuditAction.REQUEST_CREATE, cluster, request=f"quota:{request.pk}")
     notify(
         cluster_admins(cluster),
-        _("%(user)s asks for a larger quota on %(cluster)s.")
-        % {"user": user.get_username(), "cluster": cluster},
+        gettext_lazy("%(user)s asks for a larger quota on %(cluster)s."),
+        {"user": user.get_username(), "cluster": cluster},
         request.get_absolute_url(),
     )
     return request
@@ -226,7 +227,8 @@ def approve_quota_request(request: QuotaRequest, admin, **limits) -> Quota:
         audit.record(admin, AuditAction.REQUEST_APPROVE, request.cluster, request=_ref(request))
         notify(
             [request.requested_by],
-            _("Your quota on %(cluster)s was raised.") % {"cluster": request.cluster},
+            gettext_lazy("Your quota on %(cluster)s was raised."),
+            {"cluster": request.cluster},
             request.get_absolute_url(),
         )
     return quota

@@ -6,7 +6,7 @@ The caller checks that the actor administers the VM's cluster.
 
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ganetiweb.audit import record
 from ganetiweb.models import AuditAction
@@ -57,11 +57,9 @@ def _tell_new_owner(vm, new_owner):
         return
     if isinstance(new_owner, Group):
         users = new_owner.user_set.filter(is_active=True)
-        text = _("Your group %(group)s now owns VM %(vm)s on %(cluster)s.") % {
-            **names,
-            "group": new_owner.name,
-        }
+        message = gettext_lazy("Your group %(group)s now owns VM %(vm)s on %(cluster)s.")
+        names["group"] = new_owner.name
     else:
         users = [new_owner]
-        text = _("You now own VM %(vm)s on %(cluster)s.") % names
-    notify(users, text, vm.get_absolute_url())
+        message = gettext_lazy("You now own VM %(vm)s on %(cluster)s.")
+    notify(users, message, names, vm.get_absolute_url())

@@ -1,11 +1,15 @@
 """The notifications page, the bell in the navbar, and marking them read."""
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
-from ganetiweb.models import Notification
+from ganetiweb.models import LanguagePreference, Notification
 from ganetiweb.navigation import pending_requests_for
 from ganetiweb.notify import notify
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +17,7 @@ URL = reverse("notifications:list")
 
 
 def test_a_user_reads_their_own_notifications_newest_first(client, plain_user, superuser):
-    notify([plain_user], "First.", "/vms/")
+    notify([plain_user], "First.", url="/vms/")
     notify([plain_user], "Second.")
     notify([superuser], "Not for alice.")
     client.force_login(plain_user)
@@ -49,3 +53,41 @@ def test_mark_all_read_is_a_post_and_clears_the_bell(client, plain_user, superus
 def test_anonymous_visitors_are_sent_to_log_in(client):
     assert client.get(URL)["Location"].startswith(reverse("login"))
     assert client.post(reverse("notifications:mark_all_read")).status_code == 302
+
+
+def test_each_recipient_reads_the_notification_in_their_own_language(
+    plain_user, superuser, mailoutbox, django_capture_on_commit_callbacks
+):
+    LanguagePreference.objects.create(user=plain_user, language="pt-br")
+    raised = gettext_lazy("Your quota on %(cluster)s was raised.")
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        notify([plain_user, superuser], raised, {"cluster": "alpha"}, "/requests/")
+    texts = dict(Notification.objects.values_list("user__username", "text"))
+    assert texts == {
+        "alice": "Sua cota em alpha foi aumentada.",
+        "root": "Your quota on alpha was raised.",
+    }
+    mails = {tuple(mail.to): mail.body.split("\n")[0] for mail in mailoutbox}
+    assert mails == {
+        ("alice@example.com",): "Sua cota em alpha foi aumentada.",
+        ("root@example.com",): "Your quota on alpha was raised.",
+    }
+    assert all(mail.body.endswith(f"{settings.SITE_URL}/requests/") for mail in mailoutbox)
+
+
+def test_logging_in_remembers_the_language_of_the_page(client, plain_user):
+    client.post(
+        reverse("login"),
+        {"username": "alice", "password": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="pt-BR,pt;q=0.9",
+    )
+    assert LanguagePreference.objects.get(user=plain_user).language == "pt-br"
+
+
+def test_the_language_menu_remembers_the_choice_of_a_logged_in_user(client, plain_user):
+    client.force_login(plain_user)
+    response = client.post(reverse("set_language"), {"language": "pt-br", "next": "/"})
+    assert response.status_code == 302
+    assert LanguagePreference.objects.get(user=plain_user).language == "pt-br"
+    client.post(reverse("set_language"), {"language": "xx", "next": "/"})
+    assert LanguagePreference.objects.get(user=plain_user).language == "pt-br"
