@@ -8,6 +8,8 @@ same client code (a plain RFB client, over TCP or over bench/_websocket.py) meas
     consumer of vms/consumers.py) under Daphne in a child process, as in production;
 (c) websockify (websockify==0.13.0 from PyPI, the proxy most noVNC consoles use), in a child
     process, pointed at the same port;
+(d) a bare ASGI relay (bench/_bare_relay.py: no Channels, no checks) under Daphne: the floor
+    of any consumer served by Daphne, so that (b) against (d) is what our code costs;
 
 * round trip of a small message: SetEncodings with QEMU's extended-key-event pseudo-encoding,
   which QEMU acknowledges at once with a 16-byte FramebufferUpdate (8 bytes out, 16 back);
@@ -18,7 +20,7 @@ same client code (a plain RFB client, over TCP or over bench/_websocket.py) meas
   apart is the CPU time the proxy's processes spend per MB relayed.
 
 Each path is measured ``--repeat`` (2) times, interleaved, and the best figure kept. It prints
-the three, and (b) and (c) as ratios to (a) and (b) against (c).
+the four, (b) and (c) as ratios to (a), (b) against (c), and (d) against (c) and (b).
 
     .venv/bin/python bench/console.py [--round-trips 2000 --frames 30 --repeat 2]
 """
@@ -254,6 +256,22 @@ def main(argv: list[str] | None = None) -> int:
             daphne_port,
             stack,
         )
+        # (d): bench/_bare_relay.py under Daphne, which reads the endpoint from the environment.
+        os.environ["GWBENCH_VNC_HOST"], os.environ["GWBENCH_VNC_PORT"] = vnc_host, str(vnc_port)
+        bare_port = free_port()
+        bare = start(
+            [
+                str(VENV_BIN / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(bare_port),
+                "bench._bare_relay:app",
+            ],
+            "Daphne (bare relay)",
+            bare_port,
+            stack,
+        )
         websockify_port = free_port()
         websockify = start(
             [
@@ -280,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
                 {"Cookie": f"sessionid={session_key}"},
             )
 
+        async def bare_relay():
+            return await WebsocketClient.connect("127.0.0.1", bare_port, "/")
+
         async def through_websockify():
             return await WebsocketClient.connect("127.0.0.1", websockify_port, "/")
 
@@ -287,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             "(a) direct TCP": (direct, None),
             "(b) ganetiweb (Daphne)": (ganetiweb, daphne.pid),
             "(c) websockify": (through_websockify, websockify.pid),
+            "(d) bare ASGI relay": (bare_relay, bare.pid),
         }
         runs: dict[str, list[Figures]] = {label: [] for label in paths}
         for _ in range(args.repeat):
@@ -342,6 +364,14 @@ def _report(figures: dict[str, Figures]) -> None:
         f"(b) vs (c): round trip {ours.median_us / theirs.median_us:.2f}x, stream "
         f"{ours.mb_per_s / theirs.mb_per_s:.2f}x, proxy CPU per MB "
         f"{ours.cpu_ms_per_mb / max(theirs.cpu_ms_per_mb, 1e-9):.2f}x"
+    )
+    bare = figures["(d) bare ASGI relay"]
+    print(
+        f"(d) the least any relay under Daphne costs: round trip "
+        f"{bare.median_us / theirs.median_us:.2f}x websockify; (b) vs (d), what the consumer "
+        f"adds: round trip "
+        f"{ours.median_us / bare.median_us:.2f}x, proxy CPU per MB "
+        f"{ours.cpu_ms_per_mb / max(bare.cpu_ms_per_mb, 1e-9):.2f}x"
     )
     added = (ours.median_us - direct.median_us) / 1000
     # The stream is QEMU's pace; within 5% counts as "as fast".
