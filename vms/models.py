@@ -110,6 +110,11 @@ class VirtualMachine(models.Model):
         return self.owner_user or self.owner_group
 
     @property
+    def owner_ids(self):
+        """The owner as the quota functions name owners (vms/quotas.py), like a request's."""
+        return {"user": self.owner_user_id, "group": self.owner_group_id}
+
+    @property
     def disk_total(self):
         return sum(disk.get("size", 0) for disk in self.disks)
 

@@ -43,7 +43,7 @@ def vm_owner(request, cluster_slug, name):
 
 def _warn_if_over_quota(request, vm, new_owner):
     """An admin may give a VM beyond the new owner's quota; say so, as an approval would."""
-    problems = quotas.over_quota(vm.cluster, quotas.owner_of(vm))
+    problems = quotas.over_quota(vm.cluster, vm.owner_ids)
     if problems:
         messages.warning(
             request,

@@ -175,15 +175,6 @@ def excess(limits: Limits, used: Amounts, extra: Amounts) -> list[str]:
     return problems
 
 
-def owner_of(vm) -> dict:
-    """The VM's owner as the quota functions name owners, or {} when it has none."""
-    if vm.owner_group_id:
-        return {"group": vm.owner_group_id}
-    if vm.owner_user_id:
-        return {"user": vm.owner_user_id}
-    return {}
-
-
 def over_quota(cluster, owner: dict) -> list[str]:
     """Where the owner uses more than their quota now, in words; empty when within it.
 

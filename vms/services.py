@@ -129,7 +129,7 @@ def _check_quota(vm, kind, params):
         extra = quotas.Amounts(memory=vm.memory, vcpus=vm.vcpus)
     else:
         extra = quotas.growth(vm, params.get("changes", {}))
-    problems = quotas.check(vm.cluster, quotas.owner_of(vm), extra)
+    problems = quotas.check(vm.cluster, vm.owner_ids, extra)
     if problems:
         raise OperationRefused(
             _(
