@@ -130,15 +130,12 @@ class ClusterForm(forms.ModelForm):
             self._require(["libvirt_uris"], _("Give at least one host URI."))
         return data
 
-    def _keep_or_replace_vnc_password(self, cluster):
-        """A new password replaces the stored one; empty keeps it, unless told to forget it."""
-        password = self.cleaned_data.get("vnc_password")
-        if password:
-            cluster.vnc_password = password
-        elif self.cleaned_data.get("forget_vnc_password"):
-            cluster.vnc_password = ""
-        elif self.instance.pk:
-            cluster.vnc_password = Cluster.objects.get(pk=self.instance.pk).vnc_password
+    def _secret(self, name, stored, forget=False):
+        """A new value replaces the stored one; empty keeps it (the form never shows it back),
+        unless the admin asked to forget it."""
+        if value := self.cleaned_data.get(name):
+            return value
+        return "" if forget or stored is None else getattr(stored, name)
 
     def _require(self, names, message):
         for name in names:
@@ -146,14 +143,11 @@ class ClusterForm(forms.ModelForm):
                 self.add_error(name, message)
 
     def save(self, commit=True):
+        stored = Cluster.objects.get(pk=self.instance.pk) if self.instance.pk else None
         cluster = super().save(commit=False)
-        password = self.cleaned_data.get("rapi_password")
-        if password:
-            cluster.rapi_password = password
-        elif self.instance.pk:
-            # An empty field keeps the stored password, which the form never shows.
-            cluster.rapi_password = Cluster.objects.get(pk=self.instance.pk).rapi_password
-        self._keep_or_replace_vnc_password(cluster)
+        cluster.rapi_password = self._secret("rapi_password", stored)
+        forget = self.cleaned_data.get("forget_vnc_password")
+        cluster.vnc_password = self._secret("vnc_password", stored, forget)
         if "pinned_fingerprint" in self.changed_data or "rapi_host" in self.changed_data:
             cluster.seen_fingerprint = ""
         if commit:
