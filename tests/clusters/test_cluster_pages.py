@@ -47,6 +47,15 @@ def test_the_cluster_page_counts_only_the_vms_the_user_may_see(client, plain_use
     assert "1 VM in the VM list" in response.content.decode()
 
 
+def test_a_cluster_without_vms_has_no_link_to_an_empty_list(client, superuser):
+    make_cluster("empty")
+    client.force_login(superuser)
+    response = client.get(reverse("clusters:detail", args=["empty"]))
+    assert response.status_code == 200
+    assert "No virtual machines to show." in response.content.decode()
+    assert "in the VM list" not in response.content.decode()
+
+
 def test_the_cluster_page_asks_admins_for_a_missing_kvm_vnc_password(client, superuser, alpha):
     alpha.info = {**alpha.info, "vnc_password_file": "/etc/ganeti/vnc-pw"}
     alpha.save()
