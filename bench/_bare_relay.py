@@ -1,8 +1,9 @@
 """The least an ASGI websocket-to-VNC relay can be: no Channels, no middleware, no checks.
 
-bench/console.py runs it under Daphne as path (d), beside the real consumer (b): what (d)
-costs is Daphne's (Twisted, autobahn) and the ASGI hops', which no consumer can avoid; what
-(b) adds on top of (d) is ours. Never served by the application.
+bench/console.py runs it as path (d) under the web process's server (`manage.py serve
+--application bench._bare_relay:app`), beside the real consumer (b): what (d) costs is the
+server's and the ASGI hops', which no consumer can avoid; what (b) adds on top of (d) is ours.
+Never served by the application.
 """
 
 import asyncio

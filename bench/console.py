@@ -5,11 +5,14 @@ same client code (a plain RFB client, over TCP or over bench/_websocket.py) meas
 
 (a) the baseline: TCP straight to QEMU's VNC port;
 (b) ganetiweb: the real ASGI application (origin check, session, ticket, permission, the
-    consumer of vms/consumers.py) under Daphne in a child process, as in production;
+    consumer of vms/consumers.py) served by `manage.py serve` (uvicorn with the settings of
+    ganetiweb/server.py) in a child process, as in production;
 (c) websockify (websockify==0.13.0 from PyPI, the proxy most noVNC consoles use), in a child
     process, pointed at the same port;
-(d) a bare ASGI relay (bench/_bare_relay.py: no Channels, no checks) under Daphne: the floor
-    of any consumer served by Daphne, so that (b) against (d) is what our code costs;
+(d) a bare ASGI relay (bench/_bare_relay.py: no Channels, no checks) under the same server:
+    the floor of any consumer served there, so that (b) against (d) is what our code costs;
+(e) the application of (b) under Daphne instead (`daphne ganetiweb.asgi:application`, which
+    also works): what the choice of server is worth;
 
 * round trip of a small message: SetEncodings with QEMU's extended-key-event pseudo-encoding,
   which QEMU acknowledges at once with a 16-byte FramebufferUpdate (8 bytes out, 16 back);
@@ -20,7 +23,8 @@ same client code (a plain RFB client, over TCP or over bench/_websocket.py) meas
   apart is the CPU time the proxy's processes spend per MB relayed.
 
 Each path is measured ``--repeat`` (2) times, interleaved, and the best figure kept. It prints
-the four, (b) and (c) as ratios to (a), (b) against (c), and (d) against (c) and (b).
+the five, (b) and (c) as ratios to (a), (b) against (c), (d) against (c) and (b), and (e)
+against (b) and (c).
 
     .venv/bin/python bench/console.py [--round-trips 2000 --frames 30 --repeat 2]
 """
@@ -52,6 +56,12 @@ REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 VM_PREFIX = "gwbench-console-"
 EXTENDED_KEY_EVENT = -258  # QEMU's pseudo-encoding; QEMU acknowledges it at once
+DIRECT = "(a) direct TCP"
+OURS = "(b) ganetiweb (manage.py serve)"
+WEBSOCKIFY = "(c) websockify"
+BARE = "(d) bare ASGI relay (same server)"
+UNDER_DAPHNE = "(e) ganetiweb under Daphne"
+WIDTH = max(map(len, (DIRECT, OURS, WEBSOCKIFY, BARE, UNDER_DAPHNE)))
 
 
 @dataclass
@@ -60,7 +70,8 @@ class Figures:
     p99_us: float
     mb_per_s: float
     frames_per_s: float
-    cpu_ms_per_mb: float | None  # the proxy's processes; None for direct TCP
+    cpu_us_per_rtt: float | None  # the proxy's processes; None for direct TCP
+    cpu_ms_per_mb: float | None
 
 
 class TcpStream:
@@ -149,7 +160,9 @@ async def measure(open_stream, proxy_pid, args) -> Figures:
     try:
         width, height = await rfb_session(stream)
         await round_trips(stream, 50)  # warm-up
+        cpu_before = process_tree_cpu(proxy_pid) if proxy_pid else 0.0
         times = sorted(await round_trips(stream, args.round_trips))
+        rtt_cpu = process_tree_cpu(proxy_pid) - cpu_before if proxy_pid else None
         cpu_before = process_tree_cpu(proxy_pid) if proxy_pid else 0.0
         start = time.perf_counter()
         received = await screen_stream(stream, width, height, args.frames)
@@ -163,17 +176,20 @@ async def measure(open_stream, proxy_pid, args) -> Figures:
         p99_us=times[int(len(times) * 0.99)] * 1e6,
         mb_per_s=megabytes / elapsed,
         frames_per_s=args.frames / elapsed,
+        cpu_us_per_rtt=rtt_cpu * 1e6 / args.round_trips if rtt_cpu is not None else None,
         cpu_ms_per_mb=cpu * 1000 / megabytes if cpu is not None else None,
     )
 
 
 def best(runs: list[Figures]) -> Figures:
     cpu = [r.cpu_ms_per_mb for r in runs if r.cpu_ms_per_mb is not None]
+    rtt_cpu = [r.cpu_us_per_rtt for r in runs if r.cpu_us_per_rtt is not None]
     return Figures(
         median_us=min(r.median_us for r in runs),
         p99_us=min(r.p99_us for r in runs),
         mb_per_s=max(r.mb_per_s for r in runs),
         frames_per_s=max(r.frames_per_s for r in runs),
+        cpu_us_per_rtt=min(rtt_cpu) if rtt_cpu else None,
         cpu_ms_per_mb=min(cpu) if cpu else None,
     )
 
@@ -193,6 +209,12 @@ def wait_for_port(port: int, process: subprocess.Popen, name: str) -> None:
             return
         time.sleep(0.1)
     raise RuntimeError(f"{name} did not listen on 127.0.0.1:{port} within 30 s")
+
+
+def serve_command(port: int, *options: str) -> list[str]:
+    """The web process as production runs it (ganetiweb/server.py), on 127.0.0.1:port."""
+    manage = str(REPO / "manage.py")
+    return [sys.executable, manage, "serve", "--port", str(port), *options]
 
 
 def start(command: list[str], name: str, port: int, stack: contextlib.ExitStack):
@@ -242,6 +264,17 @@ def main(argv: list[str] | None = None) -> int:
         user, vm, session_key = _application_side(uri, name)
         print(_heading(args, vnc_host, vnc_port, conn))
 
+        server_port = free_port()
+        server = start(serve_command(server_port), "manage.py serve", server_port, stack)
+        # (d): bench/_bare_relay.py, which reads the endpoint from the environment.
+        os.environ["GWBENCH_VNC_HOST"], os.environ["GWBENCH_VNC_PORT"] = vnc_host, str(vnc_port)
+        bare_port = free_port()
+        bare = start(
+            serve_command(bare_port, "--application", "bench._bare_relay:app"),
+            "manage.py serve (bare relay)",
+            bare_port,
+            stack,
+        )
         daphne_port = free_port()
         daphne = start(
             [
@@ -254,22 +287,6 @@ def main(argv: list[str] | None = None) -> int:
             ],
             "Daphne",
             daphne_port,
-            stack,
-        )
-        # (d): bench/_bare_relay.py under Daphne, which reads the endpoint from the environment.
-        os.environ["GWBENCH_VNC_HOST"], os.environ["GWBENCH_VNC_PORT"] = vnc_host, str(vnc_port)
-        bare_port = free_port()
-        bare = start(
-            [
-                str(VENV_BIN / "daphne"),
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(bare_port),
-                "bench._bare_relay:app",
-            ],
-            "Daphne (bare relay)",
-            bare_port,
             stack,
         )
         websockify_port = free_port()
@@ -289,14 +306,17 @@ def main(argv: list[str] | None = None) -> int:
         async def direct():
             return TcpStream(*await asyncio.open_connection(vnc_host, vnc_port))
 
-        async def ganetiweb():
-            ticket = issue_ticket(user, vm, session_key)
-            return await WebsocketClient.connect(
-                "127.0.0.1",
-                daphne_port,
-                f"/ws/console/{vm.pk}/?ticket={ticket}",
-                {"Cookie": f"sessionid={session_key}"},
-            )
+        def console_of(port):
+            async def connect():
+                ticket = issue_ticket(user, vm, session_key)
+                return await WebsocketClient.connect(
+                    "127.0.0.1",
+                    port,
+                    f"/ws/console/{vm.pk}/?ticket={ticket}",
+                    {"Cookie": f"sessionid={session_key}"},
+                )
+
+            return connect
 
         async def bare_relay():
             return await WebsocketClient.connect("127.0.0.1", bare_port, "/")
@@ -305,10 +325,11 @@ def main(argv: list[str] | None = None) -> int:
             return await WebsocketClient.connect("127.0.0.1", websockify_port, "/")
 
         paths = {
-            "(a) direct TCP": (direct, None),
-            "(b) ganetiweb (Daphne)": (ganetiweb, daphne.pid),
-            "(c) websockify": (through_websockify, websockify.pid),
-            "(d) bare ASGI relay": (bare_relay, bare.pid),
+            DIRECT: (direct, None),
+            OURS: (console_of(server_port), server.pid),
+            WEBSOCKIFY: (through_websockify, websockify.pid),
+            BARE: (bare_relay, bare.pid),
+            UNDER_DAPHNE: (console_of(daphne_port), daphne.pid),
         }
         runs: dict[str, list[Figures]] = {label: [] for label in paths}
         for _ in range(args.repeat):
@@ -339,20 +360,26 @@ def _application_side(uri: str, name: str):
     return user, vm, client.session.session_key
 
 
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a is not None and b else "-"
+
+
 def _report(figures: dict[str, Figures]) -> None:
-    direct = figures["(a) direct TCP"]
-    ours = figures["(b) ganetiweb (Daphne)"]
-    theirs = figures["(c) websockify"]
+    direct = figures[DIRECT]
+    ours = figures[OURS]
+    theirs = figures[WEBSOCKIFY]
     print(
-        f"{'path':<24} {'RTT median':>11} {'RTT p99':>10} {'stream':>11} {'frames/s':>9} "
-        f"{'proxy CPU':>12}"
+        f"{'path':<{WIDTH}} {'RTT median':>11} {'RTT p99':>10} {'CPU/RTT':>10} {'stream':>11} "
+        f"{'frames/s':>9} {'CPU/MB':>10}"
     )
     for label, f in figures.items():
-        cpu = f"{f.cpu_ms_per_mb:7.2f} ms/MB" if f.cpu_ms_per_mb is not None else "-"
+        rtt_cpu = f"{f.cpu_us_per_rtt:7.0f} us" if f.cpu_us_per_rtt is not None else "-"
+        cpu = f"{f.cpu_ms_per_mb:7.2f} ms" if f.cpu_ms_per_mb is not None else "-"
         print(
-            f"{label:<24} {f.median_us:8.0f} us {f.p99_us:7.0f} us {f.mb_per_s:6.2f} MB/s "
-            f"{f.frames_per_s:9.2f} {cpu:>12}"
+            f"{label:<{WIDTH}} {f.median_us:8.0f} us {f.p99_us:7.0f} us {rtt_cpu:>10} "
+            f"{f.mb_per_s:6.2f} MB/s {f.frames_per_s:9.2f} {cpu:>10}"
         )
+    print("(CPU: the proxy's processes, per round trip and per MB of the stream)")
     print()
     for label, f in (("(b) ganetiweb", ours), ("(c) websockify", theirs)):
         print(
@@ -360,19 +387,20 @@ def _report(figures: dict[str, Figures]) -> None:
             f"(median, {f.median_us / direct.median_us:.1f}x direct); stream "
             f"{f.mb_per_s / direct.mb_per_s:.2f}x direct"
         )
-    print(
-        f"(b) vs (c): round trip {ours.median_us / theirs.median_us:.2f}x, stream "
-        f"{ours.mb_per_s / theirs.mb_per_s:.2f}x, proxy CPU per MB "
-        f"{ours.cpu_ms_per_mb / max(theirs.cpu_ms_per_mb, 1e-9):.2f}x"
-    )
-    bare = figures["(d) bare ASGI relay"]
-    print(
-        f"(d) the least any relay under Daphne costs: round trip "
-        f"{bare.median_us / theirs.median_us:.2f}x websockify; (b) vs (d), what the consumer "
-        f"adds: round trip "
-        f"{ours.median_us / bare.median_us:.2f}x, proxy CPU per MB "
-        f"{ours.cpu_ms_per_mb / max(bare.cpu_ms_per_mb, 1e-9):.2f}x"
-    )
+
+    def against(a: Figures, b: Figures) -> str:
+        return (
+            f"round trip {_ratio(a.median_us, b.median_us)}, "
+            f"CPU per round trip {_ratio(a.cpu_us_per_rtt, b.cpu_us_per_rtt)}, "
+            f"stream {_ratio(a.mb_per_s, b.mb_per_s)}, "
+            f"CPU per MB {_ratio(a.cpu_ms_per_mb, b.cpu_ms_per_mb)}"
+        )
+
+    bare, daphne = figures[BARE], figures[UNDER_DAPHNE]
+    print(f"(b) vs (c), ganetiweb against websockify: {against(ours, theirs)}")
+    print(f"(d) vs (c), the least any relay under this server costs: {against(bare, theirs)}")
+    print(f"(b) vs (d), what the consumer adds: {against(ours, bare)}")
+    print(f"(e) vs (b), the same application under Daphne: {against(daphne, ours)}")
     added = (ours.median_us - direct.median_us) / 1000
     # The stream is QEMU's pace; within 5% counts as "as fast".
     as_fast = ours.median_us <= theirs.median_us and ours.mb_per_s >= 0.95 * theirs.mb_per_s

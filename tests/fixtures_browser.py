@@ -1,7 +1,9 @@
 """Headless Chromium (Debian's package) driven by Playwright, for pages as a person sees them."""
 
+import multiprocessing
 import os
 import shutil
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -9,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from channels.testing.live import make_application, set_database_connection
-from daphne.testing import DaphneProcess
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium must not try the network: this machine has none but loopback.
@@ -126,23 +127,51 @@ def _prepare_server_process(django_db_blocker):
     django_db_blocker.unblock()
 
 
+class LiveServerProcess(multiprocessing.Process):
+    """The web process's server (``ganetiweb.server``, uvicorn) in a child forked from pytest.
+
+    It listens on a free port of 127.0.0.1, which ``port`` gives once ``ready`` is set.
+    """
+
+    def __init__(self, get_application, setup):
+        super().__init__(daemon=True)
+        self.get_application, self.setup = get_application, setup
+        self.port = multiprocessing.Value("i", 0)
+        self.ready = multiprocessing.Event()
+
+    def run(self):
+        import uvicorn
+
+        from ganetiweb.server import server_config
+
+        self.setup()
+        application = self.get_application()
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.port.value = listener.getsockname()[1]
+        ready = self.ready
+
+        class Server(uvicorn.Server):
+            async def startup(self, sockets=None):
+                await super().startup(sockets=sockets)
+                ready.set()
+
+        config = server_config(application, port=self.port.value, log_level="warning")
+        Server(config).run(sockets=[listener])
+
+
 @pytest.fixture(scope="session")
 def live_site(django_db_setup, django_db_blocker):
-    """The ASGI application under Daphne in a child process, as in production.
+    """The ASGI application under the production server in a child process.
 
     Static files come from whitenoise and the collected files (hashed names), and websockets
     work; the child process uses the test database, which is a file for that reason.
     """
-    process = DaphneProcess(
-        "localhost",
-        _application,
-        setup=partial(_prepare_server_process, django_db_blocker),
-    )
+    process = LiveServerProcess(_application, partial(_prepare_server_process, django_db_blocker))
     process.start()
     if not process.ready.wait(timeout=30):
         process.terminate()
-        pytest.fail("Daphne (the ASGI server) could not be started for the browser tests")
+        pytest.fail("uvicorn (the ASGI server) could not be started for the browser tests")
     port = process.port.value
     yield LiveSite(url=f"http://localhost:{port}", ws_url=f"ws://localhost:{port}")
     process.terminate()
-    process.join(timeout=10)
+    process.join(timeout=15)

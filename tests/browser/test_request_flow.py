@@ -1,7 +1,8 @@
 """A VM beyond quota, from the user's form to the admin's approval to the VM on Ganeti.
 
-Everything is real: the pages are served by Daphne, the creation job runs against the Ganeti
-test cluster, and both people use Chromium. The screenshots of each step are looked at by eye.
+Everything is real: the pages are served by uvicorn (ganetiweb.server), the creation job runs
+against the Ganeti test cluster, and both people use Chromium. The screenshots of each step are
+looked at by eye.
 """
 
 import secrets
