@@ -13,12 +13,23 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from ganetiweb.routing import websocket_urlpatterns  # noqa: E402
+from vms.consumers import SERVER_SEND  # noqa: E402
+
+
+def keep_server_send(inner):
+    """Put the server's own `send` in the scope, for the console's relayed frames."""
+
+    async def application(scope, receive, send):
+        return await inner({**scope, SERVER_SEND: send}, receive, send)
+
+    return application
+
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            keep_server_send(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

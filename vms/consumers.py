@@ -35,6 +35,8 @@ from vms.choices import ActualState, JobKind
 from vms.console_tickets import redeem_ticket, vnc_password
 from vms.models import Job, VirtualMachine
 
+SERVER_SEND = "ganetiweb.server_send"  # the ASGI server's send, kept by ganetiweb/asgi.py
+
 logger = logging.getLogger(__name__)
 
 # Close codes after the accept; the console page shows a message for each (console_views.py).
@@ -117,19 +119,21 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.scope = scope
         self.channel_layer = None
         self.base_send = send
+        # Relayed frames go to the server's own send: Channels' session middleware wraps `send`
+        # to save the session on HTTP responses, and for a websocket frame only reads the lazy
+        # session twice, 6 us a frame (ganetiweb/asgi.py keeps the server's send in the scope).
+        self.relay_send = scope.get(SERVER_SEND, send)
         try:
             while True:
-                await self.dispatch(await receive())
+                message = await receive()
+                # Channels closes stale database connections before each message, a hop to a
+                # thread and back; relayed frames touch no database, so they skip it.
+                if message["type"] == "websocket.receive":
+                    await self.receive(message.get("text"), message.get("bytes"))
+                else:
+                    await self.dispatch(message)
         except StopConsumer:
             pass
-
-    async def dispatch(self, message):
-        # Channels closes stale database connections before each message, a hop to a thread
-        # and back; relayed frames touch no database, so they skip it.
-        if message["type"] == "websocket.receive":
-            await self.websocket_receive(message)
-        else:
-            await super().dispatch(message)
 
     async def connect(self):
         self.vm_id = self.scope["url_route"]["kwargs"]["vm_id"]
@@ -231,7 +235,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         try:
             while data := await self.reader.read(READ_CHUNK):
                 self.bytes_from_vm += len(data)
-                await self.send(bytes_data=data)
+                await self.relay_send({"type": "websocket.send", "bytes": data})
         except (OSError, ConnectionError):
             pass
         await self.close(code=await self._why_vnc_ended())
