@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         base = baseline(cluster, names, args.jobs, WORKERS)
         with (
             registered_cluster(cluster, names) as vms,
-            bench_user() as requester,
+            bench_user(vms) as requester,
             rq_workers(WORKERS, workdir),
         ):
             app = drive(vms, args.jobs, requester, WORKERS)

@@ -5,6 +5,7 @@ running jobs whose worker is gone: a job that had submitted a cluster job (Ganet
 again to follow that cluster job to its real end; any other is marked failed with that reason.
 """
 
+import importlib
 import os
 import socket
 from datetime import UTC, timedelta
@@ -20,6 +21,15 @@ from vms.models import Job
 
 # A worker on another machine that has not sent a heartbeat for this long is taken for dead.
 SILENCE = timedelta(minutes=3)
+# What the jobs run. The worker imports it once; otherwise every work horse it forks imports
+# it again, about 0.17 s a job (bench/README.md, `jobs.py`).
+JOB_MODULES = (
+    "vms.jobs",
+    "clusters.jobs",
+    "courses.jobs",
+    "clusters.backends.ganeti",
+    "clusters.backends.libvirt",
+)
 
 
 def _alive(worker: Worker) -> bool:
@@ -84,6 +94,8 @@ class RecoveringWorker(Worker):
     """An RQ worker that first ends or resumes the jobs of workers that died."""
 
     def work(self, *args, **kwargs):
+        for module in JOB_MODULES:
+            importlib.import_module(module)
         recover_abandoned_jobs(self.connection, own_name=self.name)
         # The work horses are forked from this process: they must not share its connection.
         connections.close_all()
