@@ -22,7 +22,7 @@ from vms.models import Job
 # A worker on another machine that has not sent a heartbeat for this long is taken for dead.
 SILENCE = timedelta(minutes=3)
 # What the jobs run. The worker imports it once; otherwise every work horse it forks imports
-# it again, about 0.17 s a job (bench/README.md, `jobs.py`).
+# it again, 70-90 ms of each job's time (bench/README.md, `jobs.py`).
 JOB_MODULES = (
     "vms.jobs",
     "clusters.jobs",
