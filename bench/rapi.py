@@ -82,19 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from clusters.backends.base import GanetiConnection
-    from clusters.backends.ganeti import GanetiBackend
+    from _ganeti_instances import backend as pinned_backend
 
     bed = ganeti.start()
-    backend = GanetiBackend(
-        GanetiConnection(
-            host=bed.rapi_host,
-            port=bed.rapi_port,
-            username=bed.rapi_user,
-            password=bed.rapi_password,
-            pinned_fingerprint=bed.cert_sha256,
-        )
-    )
+    backend = pinned_backend(bed)
     paths = {
         "(a) http.client, one TLS context": bare_request(bed),
         "(b) GanetiBackend.get, pinned": lambda: backend.get("/version"),
