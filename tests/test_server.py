@@ -5,18 +5,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from testbed._process import free_port, stop_process, tail, wait_until
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _ask(port, request: bytes) -> bytes:
@@ -28,40 +23,38 @@ def _ask(port, request: bytes) -> bytes:
         return answer
 
 
+def _listening(port) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 @pytest.fixture
 def served(tmp_path, redis_server):
     """`manage.py serve` on a free port, with its own (empty) data directory."""
-    port = _free_port()
+    port = free_port()
     environment = {
         **os.environ,
         "GANETIWEB_DATA_DIR": str(tmp_path),
         "REDIS_URL": redis_server.url,  # console tickets
         "LOG_LEVEL": "WARNING",
     }
-    log = (tmp_path / "serve.log").open("w+")
-    process = subprocess.Popen(  # noqa: S603 (our own manage.py)
-        [sys.executable, str(REPO / "manage.py"), "serve", "--port", str(port)],
-        cwd=REPO,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                log.seek(0)
-                pytest.fail(f"manage.py serve (uvicorn) did not listen on {port}:\n{log.read()}")
-            time.sleep(0.1)
+    log = tmp_path / "serve.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(  # noqa: S603 (our own manage.py)
+            [sys.executable, str(REPO / "manage.py"), "serve", "--port", str(port)],
+            cwd=REPO,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    if not wait_until(lambda: _listening(port), process, timeout=30):
+        stop_process(process, signal.SIGKILL)
+        pytest.fail(f"manage.py serve (uvicorn) did not listen on {port}:\n{tail(log)}")
     yield process, port
-    if process.poll() is None:
-        process.kill()
-        process.wait()
-    log.close()
+    stop_process(process, signal.SIGKILL)
 
 
 def test_serve_answers_pages_and_refuses_a_console_without_ticket(served):
