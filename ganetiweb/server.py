@@ -8,7 +8,7 @@ screen update through the web process, and bench/console.py measures that path. 
 (Twisted on asyncio, autobahn) a relayed message takes about five event-loop turns, and the
 round trip through the console was 1.9x websockify's whatever the consumer did; under uvicorn
 with uvloop's event loop, httptools and the websockets library's Sans-I/O protocol, the same
-consumer is faster than websockify (figures in bench/README.md). Daphne still serves
+consumer is as fast as websockify (figures in bench/README.md). Daphne still serves
 `manage.py runserver` during development.
 """
 

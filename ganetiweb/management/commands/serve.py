@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = (
         "Serve the ASGI application (HTTP and websockets) under uvicorn, as in production. "
         "Put an HTTPS reverse proxy in front of it; FORWARDED_ALLOW_IPS names the proxies "
-        "whose X-Forwarded-* headers are trusted (default 127.0.0.1)."
+        "whose X-Forwarded-* headers are trusted (default 127.0.0.1,::1)."
     )
 
     def add_arguments(self, parser):
