@@ -22,12 +22,13 @@ from rq import Worker
 
 from clusters.choices import CertificateTrust, ClusterKind
 from clusters.models import Cluster
-from clusters.sync import sync_cluster
+from jobs.models import Job, JobStatus
 from testbed._process import die_with_parent, stop_process, tail
 from testbed.ganeti import GanetiTestbed
-from vms.choices import JobKind, JobStatus
-from vms.models import Job, VirtualMachine
+from vms.models import VirtualMachine
+from vms.operations import JobKind
 from vms.services import request_vm_operation
+from vms.sync import sync_cluster
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORKER_START_TIMEOUT = 60

@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clusters.choices import ClusterKind
 from clusters.models import Cluster
-from clusters.sync import fetch, sync_cluster
+from vms.sync import fetch, sync_cluster
 
 RAPI_USER = "bench"
 RAPI_PASSWORD = secrets.token_urlsafe(16)
@@ -79,7 +79,7 @@ class Figures:
 def measure(subject: Subject, repeat: int, fraction: float) -> Figures:
     """(a) fetch+parse alone, (b) a full sync, (c) a sync with no change, (d) after a change.
 
-    (a) is ``clusters.sync.fetch``: the backend's ``fetch_inventory()`` and nothing else.
+    (a) is ``vms.sync.fetch``: the backend's ``fetch_inventory()`` and nothing else.
     """
     cluster = subject.new_cluster()
     fetch(cluster)  # warm up: first-use imports, the libvirt event loop

@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             stack,
         )
 
-        from vms.console_tickets import issue_ticket
+        from vms.console.tickets import issue_ticket
 
         async def direct():
             return TcpStream(*await asyncio.open_connection(vnc_host, vnc_port))
@@ -356,8 +356,8 @@ def _application_side(uri: str, name: str):
     from django.test import Client
 
     from clusters.models import Cluster
-    from clusters.sync import sync_cluster
     from vms.models import VirtualMachine
+    from vms.sync import sync_cluster
 
     cluster = Cluster.objects.create(name="bench", slug="bench", kind="libvirt", libvirt_uris=uri)
     result = sync_cluster(cluster.pk)

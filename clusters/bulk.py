@@ -11,7 +11,7 @@ driver takes, prepares them a column at a time, and hands the rows to the driver
 
 A value is prepared as ``bulk_create()`` prepares it, by the field's ``get_db_prep_save()``,
 except for a few of Django's own field classes (not subclasses, which may change a value, as
-``ganetiweb.crypto.EncryptedTextField`` does) given a plain value of the usual type, whose
+``clusters.crypto.EncryptedTextField`` does) given a plain value of the usual type, whose
 preparation is known: a ``str`` for a ``CharField`` or an ``int`` for an ``IntegerField`` is
 passed as it is, a ``dict`` or ``list`` for a ``JSONField`` goes straight to the backend's
 ``adapt_json_value()``, an aware ``datetime`` to ``adapt_datetimefield_value()``.

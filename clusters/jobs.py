@@ -1,6 +1,9 @@
-"""Cluster work that runs in RQ workers: inventory sync and connection tests.
+"""Cluster work that runs in RQ workers, through the one runner (jobs/runner.py): the
+connection test, and queueing inventory syncs.
 
-Web views only enqueue (after the transaction commits); the worker talks to the cluster.
+Web views only enqueue (after the transaction commits); the worker talks to the cluster. The
+sync itself writes VMs, so it is declared in vms/jobs.py under the kind `SYNC`; clusters/ only
+queues it, guarded by the cluster's claim so that one sync per cluster is queued at a time.
 """
 
 import uuid
@@ -9,85 +12,81 @@ from datetime import timedelta
 import django_rq
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rq.job import Job as RQJob
-from rq.job import JobStatus
+from rq.job import JobStatus as RQJobStatus
 
+from access import permissions
 from clusters.backends.base import BackendError, CertificateMismatch
+from clusters.crypto import CredentialsUnreadable
 from clusters.models import Cluster
 from clusters.services import backend_for
-from clusters.sync import sync_cluster
-from ganetiweb.crypto import CredentialsUnreadable
+from jobs import registry, runner
+from jobs.models import Job
 
-QUEUE = "default"
+SYNC = "sync"
+TEST_CONNECTION = "test_connection"
 STALE_CLAIM = timedelta(minutes=2)
-PENDING = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+PENDING = {RQJobStatus.QUEUED, RQJobStatus.STARTED, RQJobStatus.DEFERRED, RQJobStatus.SCHEDULED}
 
 
 def _sync_pending(job_id: str) -> bool:
-    queue = django_rq.get_queue(QUEUE)
+    queue = django_rq.get_queue(registry.get(SYNC).queue)
     try:
         return RQJob.fetch(job_id, connection=queue.connection).get_status() in PENDING
     except Exception:  # noqa: BLE001  (no such job in Redis: it ended long ago)
         return False
 
 
-def enqueue_sync(cluster: Cluster) -> str | None:
-    """Queue a sync unless one is queued or running; return the new job id, or None."""
-    job_id = f"sync-{cluster.pk}-{uuid.uuid4().hex[:12]}"
+def enqueue_sync(cluster: Cluster, user=None) -> Job | None:
+    """Queue a sync unless one is queued or running; return the new job, or None."""
+    job_id = uuid.uuid4()
     now = timezone.now()
-    claim = {"sync_job_id": job_id, "sync_claimed_at": now}
-    claimed = Cluster.objects.filter(pk=cluster.pk, sync_job_id="").update(**claim)
-    if not claimed:
-        # A claim whose job is neither queued nor running, well after it was made, was left
-        # by a worker that died: take it over. (Right after a claim, its job may not be in
-        # Redis yet: it is enqueued when the claiming transaction commits.)
-        current = Cluster.objects.filter(pk=cluster.pk).values("sync_job_id", "sync_claimed_at")
-        current = current.first()
-        if current is None or _sync_pending(current["sync_job_id"]):
-            return None
-        claimed_at = current["sync_claimed_at"]
-        if claimed_at is not None and now - claimed_at < STALE_CLAIM:
-            return None
-        claimed = Cluster.objects.filter(pk=cluster.pk, sync_job_id=current["sync_job_id"]).update(
-            **claim
-        )
+    claim = {"sync_job_id": str(job_id), "sync_claimed_at": now}
+    with transaction.atomic():
+        claimed = Cluster.objects.filter(pk=cluster.pk, sync_job_id="").update(**claim)
         if not claimed:
-            return None
-    transaction.on_commit(
-        lambda: django_rq.get_queue(QUEUE).enqueue(
-            run_sync, cluster.pk, job_id=job_id, result_ttl=3600, failure_ttl=86400
+            # A claim whose job is neither queued nor running, well after it was made, was
+            # left by a worker that died: take it over. (Right after a claim, its job may not
+            # be in Redis yet: it is enqueued when the claiming transaction commits.)
+            current = Cluster.objects.filter(pk=cluster.pk)
+            current = current.values("sync_job_id", "sync_claimed_at").first()
+            if current is None or _sync_pending(current["sync_job_id"]):
+                return None
+            claimed_at = current["sync_claimed_at"]
+            if claimed_at is not None and now - claimed_at < STALE_CLAIM:
+                return None
+            claimed = Cluster.objects.filter(
+                pk=cluster.pk, sync_job_id=current["sync_job_id"]
+            ).update(**claim)
+            if not claimed:
+                return None
+        job = Job.objects.create(
+            id=job_id, kind=SYNC, cluster=cluster, target=cluster.name, requested_by=user
         )
-    )
-    return job_id
+        runner.enqueue(job)
+    return job
 
 
-def run_sync(cluster_id: int) -> dict:
-    """Worker entry point for a sync; always releases the cluster's sync claim."""
-    try:
-        result = sync_cluster(cluster_id)
-    finally:
-        Cluster.objects.filter(pk=cluster_id).update(sync_job_id="")
-    return {
-        "created": result.created,
-        "updated": result.updated,
-        "missing": result.missing,
-        "unchanged": result.unchanged,
-        "error": result.error,
-    }
+def release_sync_claim(cluster_id: int, job_id) -> None:
+    """End this sync's claim on its cluster (and only this one's)."""
+    Cluster.objects.filter(pk=cluster_id, sync_job_id=str(job_id)).update(sync_job_id="")
 
 
-def enqueue_connection_test(cluster: Cluster) -> None:
+def enqueue_connection_test(cluster: Cluster, user=None) -> Job:
     Cluster.objects.filter(pk=cluster.pk).update(
         connection_test={"state": "queued", "at": timezone.now().isoformat()}
     )
-    transaction.on_commit(
-        lambda: django_rq.get_queue("high").enqueue(run_connection_test, cluster.pk)
+    job = Job.objects.create(
+        kind=TEST_CONNECTION, cluster=cluster, target=cluster.name, requested_by=user
     )
+    runner.enqueue(job)
+    return job
 
 
-def run_connection_test(cluster_id: int) -> dict:
+def run_connection_test(job: Job, progress) -> None:
     """Reach the cluster with its saved settings and store what happened, for its page."""
-    cluster = Cluster.objects.get(pk=cluster_id)
+    cluster = Cluster.objects.get(pk=job.cluster_id)
     outcome = {"at": timezone.now().isoformat()}
     update = {}
     try:
@@ -110,5 +109,22 @@ def run_connection_test(cluster_id: int) -> dict:
             node_count=report.node_count,
             fingerprint=report.certificate_fingerprint,
         )
-    Cluster.objects.filter(pk=cluster_id).update(connection_test=outcome, **update)
-    return outcome
+    Cluster.objects.filter(pk=job.cluster_id).update(connection_test=outcome, **update)
+    progress.log(outcome.get("message") or _("Connected."))
+
+
+def require_cluster_admin(user, job: Job) -> None:
+    """Who may cancel or retry a cluster-wide job: the cluster's administrators."""
+    permissions.require(user, job.cluster, "admin")
+
+
+registry.register(
+    registry.JobType(
+        kind=TEST_CONNECTION,
+        label=_("test connection"),
+        run=run_connection_test,
+        queue="high",
+        timeout=600,
+        check_manage=require_cluster_admin,
+    )
+)

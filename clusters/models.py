@@ -3,15 +3,37 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from access.permissions import (
+    CLUSTER_IMPLIED_BY,
+    CLUSTER_PERMISSIONS,
+    check_name,
+    held_on,
+    may_hold_any,
+)
 from clusters.choices import CertificateTrust, ClusterKind, Health, NetworkKind, NodeRole
-from ganetiweb import permissions
-from ganetiweb.crypto import EncryptedTextField
+from clusters.crypto import EncryptedTextField
 
 
 class ClusterQuerySet(models.QuerySet):
     def visible_to(self, user, perm=None):
-        """Clusters this user may see, or on which they hold `perm` (see ganetiweb.permissions)."""
-        return permissions.visible_clusters(self, user, perm)
+        """Clusters this user may see (perm None) or on which they hold `perm`; the rules are
+        in access/permissions.py. Seeing one VM of a cluster shows the cluster: the VM model
+        comes through the `vms` relation, since clusters/ does not import vms/."""
+        check_name(perm, self.model)
+        if not may_hold_any(user):
+            return self.none()
+        if user.is_superuser:
+            return self
+        if perm is None:
+            vm_model = self.model._meta.get_field("vms").related_model
+            seen_vms = vm_model.objects.visible_to(user).values("cluster_id")
+            any_permission = [*CLUSTER_PERMISSIONS, "view_cluster"]
+            return self.filter(
+                models.Q(pk__in=held_on(user, self.model, any_permission))
+                | models.Q(pk__in=seen_vms)
+            )
+        codenames = ["admin", perm, *CLUSTER_IMPLIED_BY.get(perm, [])]
+        return self.filter(pk__in=held_on(user, self.model, codenames))
 
 
 class Cluster(models.Model):
@@ -71,7 +93,7 @@ class Cluster(models.Model):
         ordering = ["name"]
         verbose_name = _("cluster")
         verbose_name_plural = _("clusters")
-        # Granted per cluster with django-guardian; ganetiweb.permissions says what each implies.
+        # Granted per cluster with django-guardian; access.permissions says what each implies.
         permissions = [
             ("admin", _("Can administer the cluster")),
             ("create_vm", _("Can create VMs on the cluster")),

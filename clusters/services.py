@@ -2,7 +2,7 @@
 
 from clusters.backends.base import Backend, GanetiConnection, LibvirtConnection
 from clusters.choices import CertificateTrust, ClusterKind
-from ganetiweb.crypto import CredentialsUnreadable, UnreadableSecret
+from clusters.crypto import CredentialsUnreadable, UnreadableSecret
 
 
 def connection_for(cluster) -> GanetiConnection | LibvirtConnection:
@@ -23,6 +23,8 @@ def connection_for(cluster) -> GanetiConnection | LibvirtConnection:
 
 def backend_for(cluster) -> Backend:
     connection = connection_for(cluster)
+    # Imported here: the web process, which never calls a backend, does not load libvirt or
+    # urllib3; workers import both once before forking (settings.JOB_PRELOAD_MODULES).
     if isinstance(connection, LibvirtConnection):
         from clusters.backends.libvirt import LibvirtBackend
 

@@ -1,46 +1,60 @@
-"""Deployment check runs in RQ workers. The web only creates the run and enqueues it."""
+"""Deployment check runs, as jobs of the one runner (jobs/runner.py).
+
+The web creates the `CheckRun` (the evidence record) and a `Job` (the execution record) and
+enqueues the job; the worker collects the evidence into the run. The run always ends: a crash
+fails it with a readable item, and a worker that died mid-run has its run failed by the next
+worker (`abandoned`).
+"""
 
 import logging
 import traceback
 
-import django_rq
-from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clusters.backends.base import BackendError
+from clusters.crypto import CredentialsUnreadable
 from clusters.models import Cluster
 from clusters.services import backend_for
 from courses import checks
 from courses.choices import CheckRunStatus
 from courses.models import CheckResult, CheckRun
-from ganetiweb.crypto import CredentialsUnreadable
+from jobs import registry, runner
+from jobs.models import Job
 
 logger = logging.getLogger(__name__)
-QUEUE = "default"
+DEPLOYMENT_CHECKS = "deployment_checks"
 # Every check is a few reads, each with the backend's own timeout.
 JOB_TIMEOUT = 600
 
 
-def enqueue_check_run(run):
-    transaction.on_commit(
-        lambda: django_rq.get_queue(QUEUE).enqueue(
-            run_checks,
-            run.pk,
-            job_id=f"checks-{run.pk}",
-            job_timeout=JOB_TIMEOUT,
-            result_ttl=3600,
-            failure_ttl=86400,
-        )
+def enqueue_check_run(run: CheckRun) -> Job:
+    job = Job.objects.create(
+        kind=DEPLOYMENT_CHECKS,
+        cluster=run.group.cluster,
+        target=str(run.group),
+        params={"run": run.pk},
+        requested_by=run.requested_by,
     )
+    CheckRun.objects.filter(pk=run.pk).update(job=job)
+    runner.enqueue(job)
+    return job
 
 
-def run_checks(run_id):
-    """Worker entry point: collect the evidence and store it; the run always ends."""
+class ChecksCrashed(Exception):
+    """A check stopped on an unexpected error; the run records it as evidence."""
+
+
+def run_checks(job: Job, progress) -> None:
+    """Worker side: collect the evidence and store it; the run always ends."""
+    run_id = job.params["run"]
     claimed = CheckRun.objects.filter(pk=run_id, status=CheckRunStatus.QUEUED).update(
         status=CheckRunStatus.RUNNING, started_at=timezone.now()
     )
     if not claimed:
-        return "not queued"
+        progress.log(gettext("The check run was no longer queued."))
+        return
     run = CheckRun.objects.select_related("group__cluster").get(pk=run_id)
     status, error = CheckRunStatus.FINISHED, ""
     try:
@@ -65,7 +79,8 @@ def run_checks(run_id):
     CheckRun.objects.filter(pk=run_id).update(
         status=status, finished_at=timezone.now(), error=error
     )
-    return status
+    if status == CheckRunStatus.FAILED:
+        raise ChecksCrashed(error.splitlines()[0])
 
 
 def _collect(cluster):
@@ -86,3 +101,22 @@ def _collect(cluster):
         # Shown on the group's page, where a member confirms it (pin on first contact).
         Cluster.objects.filter(pk=cluster.pk).update(seen_fingerprint=fingerprint)
     return evidence
+
+
+def _abandoned(job: Job) -> None:
+    """The worker died mid-run: end the run too, so the group may run the checks again."""
+    CheckRun.objects.filter(
+        pk=job.params.get("run"), status__in=[CheckRunStatus.QUEUED, CheckRunStatus.RUNNING]
+    ).update(status=CheckRunStatus.FAILED, finished_at=timezone.now(), error="lost by its worker")
+
+
+registry.register(
+    registry.JobType(
+        kind=DEPLOYMENT_CHECKS,
+        label=_("deployment checks"),
+        run=run_checks,
+        expected_errors=(ChecksCrashed,),
+        timeout=JOB_TIMEOUT,
+        abandoned=_abandoned,
+    )
+)

@@ -19,6 +19,7 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 from clusters.choices import CertificateTrust, ClusterKind
 from clusters.models import Cluster
 from courses.choices import CheckRunStatus
+from courses.jobs import JOB_TIMEOUT, enqueue_check_run
 from courses.models import CheckRun, GroupMembership, StudentGroup
 from courses.models.course import MAX_GROUP_SIZE
 
@@ -241,8 +242,6 @@ def trust_seen_certificate(group, fingerprint):
 
 def start_check_run(group, user):
     """Queue a check run, unless one is already queued or running."""
-    from courses.jobs import JOB_TIMEOUT, enqueue_check_run
-
     with transaction.atomic():
         StudentGroup.objects.select_for_update().get(pk=group.pk)
         pending = group.check_runs.filter(

@@ -7,5 +7,5 @@ class GanetiwebConfig(AppConfig):
     verbose_name = _("ganetiweb")
 
     def ready(self):
-        # The system checks, and the signal that remembers a user's language at login.
-        from ganetiweb import checks, languages  # noqa: F401
+        # Registers the system checks (Django's way: importing the module).
+        from ganetiweb import checks  # noqa: F401

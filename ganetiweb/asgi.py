@@ -13,7 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from ganetiweb.routing import websocket_urlpatterns  # noqa: E402
-from vms.consumers import SERVER_SEND  # noqa: E402
+from vms.console.consumers import SERVER_SEND  # noqa: E402
 
 
 def keep_server_send(inner):

@@ -3,8 +3,8 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from ganetiweb.audit import may_read_log
-from ganetiweb.models import Notification
+from audit.log import may_read_log
+from notifications.models import Notification
 
 # (label, URL name, shown to: False everyone, True staff only, or a predicate on the user)
 SECTIONS = [

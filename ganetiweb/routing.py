@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from vms.consumers import ConsoleConsumer
+from vms.console.consumers import ConsoleConsumer
 
 websocket_urlpatterns = [
     path("ws/console/<int:vm_id>/", ConsoleConsumer.as_asgi(), name="console_ws"),

@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "django_rq",
     "guardian",
     "ganetiweb",
+    "notifications",
+    "audit",
+    "access",
+    "jobs",
     "clusters",
     "vms",
     "courses",
@@ -143,12 +147,16 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600} for name in ("high", "default", "low")
 }
 RQ = {
-    # Workers first end or resume the jobs of workers that died (vms/recovery.py).
-    "WORKER_CLASS": "vms.recovery.RecoveringWorker",
+    # Workers first end or resume the jobs of workers that died (jobs/recovery.py).
+    "WORKER_CLASS": "jobs.recovery.RecoveringWorker",
     # Our code enqueues with transaction.on_commit where a row must exist first; the queue
     # itself enqueues at once, so there is one deferral mechanism, visible in our code.
     "COMMIT_MODE": "auto",
 }
+# What the jobs run, imported by a worker once before it forks a work horse per job; otherwise
+# every work horse imports them again, 70-90 ms of each job's time (bench/README.md, `jobs.py`).
+# The apps' job modules are imported by their AppConfig.ready, which registers their kinds.
+JOB_PRELOAD_MODULES = ["clusters.backends.ganeti", "clusters.backends.libvirt"]
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -2,7 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from ganetiweb import languages, views
+import clusters.urls
+import vms.urls
+from ganetiweb import views
+from notifications import languages
+
+# Each app's pages under its own prefix and namespace. /clusters/ joins the cluster settings
+# pages (clusters/) and the pool views that show VMs (vms/), in one `clusters` namespace.
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -18,13 +24,13 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("clusters/", include("clusters.urls")),
-    path("vms/", include("vms.urls")),
-    path("jobs/", include("vms.job_urls")),
+    path("clusters/", include((clusters.urls.urlpatterns + vms.urls.cluster_pages, "clusters"))),
+    path("vms/", include((vms.urls.urlpatterns, "vms"))),
+    path("requests/", include((vms.urls.request_pages, "requests"))),
+    path("jobs/", include("jobs.urls")),
     path("courses/", include("courses.urls")),
-    path("requests/", include("vms.request_urls")),
-    path("audit/", include("ganetiweb.audit_urls")),
-    path("notifications/", include("ganetiweb.notification_urls")),
+    path("audit/", include("audit.urls")),
+    path("notifications/", include("notifications.urls")),
     path("i18n/setlang/", languages.set_language, name="set_language"),
     path(
         "admin/django_rq/dashboard/schedulers/<int:scheduler_index>/",

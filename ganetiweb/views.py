@@ -5,8 +5,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from clusters.models import Cluster
-from clusters.overview import pool_overview
-from vms.quota_views import my_quotas
+from vms.overview import pool_overview
+from vms.views.quotas import my_quotas
 
 MAX_QUOTA_CARDS = 12
 

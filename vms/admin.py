@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from vms.models import Job, VirtualMachine, VMTemplate
+from vms.models import VirtualMachine, VMTemplate
 
 
 @admin.register(VMTemplate)
@@ -16,11 +16,3 @@ class VirtualMachineAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     list_select_related = ["cluster", "owner_user", "owner_group"]
     raw_id_fields = ["primary_node"]
-
-
-@admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
-    list_display = ["kind", "target", "cluster", "status", "requested_by", "created_at"]
-    list_filter = ["status", "kind", "cluster"]
-    list_select_related = ["cluster", "requested_by"]
-    readonly_fields = [f.name for f in Job._meta.fields]

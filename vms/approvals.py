@@ -5,7 +5,7 @@ becomes a VM request that a cluster admin approves, maybe changed, or refuses wi
 Owners may also ask for a larger quota. Each step is audited and tells the people concerned.
 """
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -15,14 +15,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from guardian.shortcuts import get_users_with_perms
 
+from access import permissions
+from audit import log as audit_log
+from audit.models import AuditAction
 from clusters.backends.base import VMSpec
 from clusters.models import Cluster
-from ganetiweb import audit, permissions
-from ganetiweb.models import AuditAction
-from ganetiweb.notify import notify
+from notifications.notify import notify
 from vms import quotas, services
 from vms.models import Quota, QuotaRequest, RequestStatus, VMRequest
-from vms.operations import spec_from_params
 
 
 class RequestClosed(Exception):
@@ -57,7 +57,7 @@ def submit_vm_creation(cluster, user, spec: VMSpec, owner: dict, message=""):
             reason = _("Beyond the quota: %(problems)s.") % {"problems": "; ".join(problems)}
             return _file_vm_request(cluster, user, spec, owner, message, reason)
         job = services.request_vm_creation(cluster, user, spec, owner)
-        audit.record(user, AuditAction.VM_CREATE, cluster, name=spec.name, job=str(job.pk))
+        audit_log.record(user, AuditAction.VM_CREATE, cluster, name=spec.name, job=str(job.pk))
         return job
 
 
@@ -67,11 +67,11 @@ def _file_vm_request(cluster, user, spec, owner, message, reason) -> VMRequest:
         requested_by=user,
         owner_user_id=owner.get("user"),
         owner_group_id=owner.get("group"),
-        spec=asdict(spec),
+        spec=spec.to_json(),
         message=message,
         reason=reason,
     )
-    audit.record(
+    audit_log.record(
         user, AuditAction.REQUEST_CREATE, cluster, request=f"vm:{request.pk}", name=spec.name
     )
     notify(
@@ -109,11 +109,11 @@ def approve_vm_request(request: VMRequest, admin, **changes):
     permissions.require(admin, request.cluster, "admin")
     with transaction.atomic():
         request = _take_pending(VMRequest, request.pk)
-        spec = replace(spec_from_params({"spec": request.spec}), **changes)
+        spec = replace(VMSpec.from_json(request.spec), **changes)
         job = services.request_vm_creation(request.cluster, admin, spec, request.owner_ids)
-        request.spec, request.job = asdict(spec), job
+        request.spec, request.job = spec.to_json(), job
         _close(request, admin, RequestStatus.APPROVED)
-        audit.record(
+        audit_log.record(
             admin,
             AuditAction.REQUEST_APPROVE,
             request.cluster,
@@ -136,7 +136,7 @@ def refuse(request, admin, reason: str):
     with transaction.atomic():
         request = _take_pending(type(request), request.pk)
         _close(request, admin, RequestStatus.REFUSED, reason)
-        audit.record(
+        audit_log.record(
             admin, AuditAction.REQUEST_REFUSE, request.cluster, request=_ref(request), reason=reason
         )
         notify(
@@ -154,7 +154,7 @@ def withdraw(request, user):
         if request.requested_by_id != user.pk:
             raise RequestClosed(_("Only the person who asked may withdraw a request."))
         _close(request, user, RequestStatus.WITHDRAWN)
-        audit.record(user, AuditAction.REQUEST_WITHDRAW, request.cluster, request=_ref(request))
+        audit_log.record(user, AuditAction.REQUEST_WITHDRAW, request.cluster, request=_ref(request))
 
 
 def _ref(request) -> str:
@@ -174,7 +174,7 @@ def submit_quota_request(cluster, user, owner: dict, limits: dict, message="") -
         message=message,
         **{name: limits.get(name) for name in QUOTA_FIELDS},
     )
-    audit.record(user, AuditAction.REQUEST_CREATE, cluster, request=f"quota:{request.pk}")
+    audit_log.record(user, AuditAction.REQUEST_CREATE, cluster, request=f"quota:{request.pk}")
     notify(
         cluster_admins(cluster),
         gettext_lazy("%(user)s asks for a larger quota on %(cluster)s."),
@@ -197,7 +197,7 @@ def set_quota(admin, cluster, owner: dict | None, limits: dict, use_default=Fals
         quota, _created = Quota.objects.update_or_create(
             cluster=cluster, **owner_fields, defaults={**values, "use_default": use_default}
         )
-        audit.record(
+        audit_log.record(
             admin,
             AuditAction.QUOTA_CHANGE,
             cluster,
@@ -224,7 +224,7 @@ def approve_quota_request(request: QuotaRequest, admin, **limits) -> Quota:
             {name: getattr(request, name) for name in QUOTA_FIELDS},
         )
         _close(request, admin, RequestStatus.APPROVED)
-        audit.record(admin, AuditAction.REQUEST_APPROVE, request.cluster, request=_ref(request))
+        audit_log.record(admin, AuditAction.REQUEST_APPROVE, request.cluster, request=_ref(request))
         notify(
             [request.requested_by],
             gettext_lazy("Your quota on %(cluster)s was raised."),

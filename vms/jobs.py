@@ -1,126 +1,145 @@
-"""VM and node operations as RQ jobs: one Job row per operation, one runner for them all.
+"""The VM side of the job runner: how each declared operation runs in a worker, how the
+inventory follows it, and the inventory sync (it writes VMs, so it lives here).
 
-A view (or the API) calls a function in vms/services.py, which validates, creates the Job row
-and enqueues it here after the transaction commits. The worker runs `run_job`: it marks the
-start, calls the backend, copies progress and log lines into the row, records success or a
-readable failure, and refreshes the inventory row of the VM it touched.
+Every operation of vms/operations.py becomes a job kind (jobs/registry.py) when declared.
 """
 
-import logging
-import traceback
-
-import django_rq
-from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from rq import get_current_job
+from django.utils.translation import gettext_lazy
 
-from clusters.backends.base import BackendError, NotFound, Progress
+from clusters.backends.base import BackendError, NotFound
+from clusters.crypto import CredentialsUnreadable
+from clusters.jobs import SYNC, enqueue_sync, release_sync_claim, require_cluster_admin
 from clusters.services import backend_for
-from ganetiweb.crypto import CredentialsUnreadable
-from vms import operations
-from vms.choices import JobStatus
-from vms.models import Job
+from jobs import registry
+from jobs.models import Job
+from vms import operations, services
+from vms.models import VirtualMachine
+from vms.sync import store_vm, sync_cluster
 
-logger = logging.getLogger(__name__)
-QUEUE = "default"
-# Long enough for a Ganeti job that installs an OS or migrates a large VM.
-JOB_TIMEOUT = 3 * 3600
-
-
-def enqueue(job: Job) -> None:
-    """Send the job to a worker once the transaction that created its row commits."""
-    transaction.on_commit(
-        lambda: django_rq.get_queue(QUEUE).enqueue(
-            run_job,
-            str(job.pk),
-            job_id=str(job.pk),
-            job_timeout=JOB_TIMEOUT,
-            result_ttl=3600,
-            failure_ttl=7 * 86400,
-        )
-    )
+# What a worker may meet talking to a cluster: failures in words, not crashes.
+CLUSTER_ERRORS = (BackendError, CredentialsUnreadable)
 
 
-class JobProgress(Progress):
-    """Writes what the backend reports into the Job row, one small UPDATE at a time."""
-
-    def __init__(self, job_id):
-        self.rows = Job.objects.filter(pk=job_id)
-
-    def log(self, message: str) -> None:
-        stamp = timezone.now().strftime("%H:%M:%S")
-        line = f"{stamp} {message}\n"
-        self.rows.update(log=Concat(F("log"), Value(line)))
-
-    def percent(self, value: int) -> None:
-        self.rows.update(progress=max(0, min(100, int(value))))
-
-    def remote_job(self, job_id: str) -> None:
-        self.rows.update(remote_job_id=str(job_id))
-        self.log(_("Cluster job %(id)s submitted.") % {"id": job_id})
-
-
-def _worker_name():
-    rq_job = get_current_job()
-    return getattr(rq_job, "worker_name", None) or ""
-
-
-def run_job(job_id: str) -> str:
-    """Worker entry point: run one Job to its end, whatever happens."""
-    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), worker_name=_worker_name()
-    )
-    if not claimed:
-        return "not queued"  # canceled meanwhile, or already run
-    job = Job.objects.select_related("cluster", "vm", "vm__primary_node", "node").get(pk=job_id)
-    progress = JobProgress(job.pk)
+def run_operation(job: Job, progress) -> None:
+    """Worker side of every operation: the backend call, then the read-back, both with one
+    backend; a failure still reads the VM back, so its page shows where it stands."""
+    operation = operations.get(job.kind)
+    progress.percent(0)
+    backend = backend_for(job.cluster)
+    succeeded = False
     try:
-        backend = backend_for(job.cluster)
-    except CredentialsUnreadable as exc:
-        return finish(job.pk, JobStatus.FAILED, error=str(exc))
-    try:
-        operations.run(job, backend, progress)
-    except (BackendError, CredentialsUnreadable) as exc:
-        status = finish(job.pk, JobStatus.FAILED, error=str(exc))
-    except Exception as exc:  # noqa: BLE001  (a crash must still end the job)
-        logger.exception("Job %s crashed", job.pk)
-        status = finish(
-            job.pk,
-            JobStatus.FAILED,
-            error=_("The operation stopped on an unexpected error (%(error)s).")
-            % {"error": type(exc).__name__},
-            traceback=traceback.format_exc(),
-        )
-    else:
-        status = finish(job.pk, JobStatus.SUCCEEDED)
+        if job.remote_job_id:
+            # A worker died while following this cluster job: follow the same job to its end.
+            backend.follow_remote_job(job.remote_job_id, progress)
+        else:
+            operation.call(job, backend, progress)
+        succeeded = True
     finally:
-        refresh_after(job, backend, progress)
-        backend.close()
-    return status
+        try:
+            read_back(job, operation, backend, succeeded)
+        except NotFound:
+            pass  # deleted, or never created: read_back handled the row
+        except CLUSTER_ERRORS as exc:
+            progress.log(
+                _("Could not read the VM back from the cluster: %(error)s") % {"error": exc}
+            )
+        finally:
+            backend.close()
 
 
-def finish(job_id, status, error="", traceback=""):
-    """Record the end, unless the job was meanwhile taken over: a worker declared dead (see
-    vms/recovery.py) whose process still ran must not overwrite its successor's result."""
-    fields = {"status": status, "finished_at": timezone.now(), "error": error}
-    if traceback:
-        fields["traceback"] = traceback
-    if status == JobStatus.SUCCEEDED:
-        fields["progress"] = 100
-    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, worker_name=_worker_name()).update(
-        **fields
-    )
-    return status
-
-
-def refresh_after(job, backend, progress):
-    """Read the touched VM back from the cluster so its page shows the new state at once."""
+def read_back(job: Job, operation: operations.Operation, backend, succeeded: bool) -> None:
+    """Bring the database in line with what the operation did on the cluster."""
+    if operation.read_back == operations.SYNC_CLUSTER:
+        enqueue_sync(job.cluster)  # the whole node's VMs moved: read them all
+        return
+    if operation.read_back == operations.READ_CREATED:
+        if succeeded:
+            spec = operations.spec_from_params(job.params)
+            vm = store_vm(job.cluster, backend.read_vm(spec.name, uri=spec.primary_uri))
+            owner = job.params.get("owner", {})
+            VirtualMachine.objects.filter(pk=vm.pk).update(
+                owner_user_id=owner.get("user"), owner_group_id=owner.get("group")
+            )
+            Job.objects.filter(pk=job.pk).update(vm=vm)
+        return
+    if job.vm is None:
+        return
+    if operation.read_back == operations.FORGET_VM and succeeded:
+        job.vm.delete()  # asked for here: gone for good, not "missing"
+        return
+    name = job.target
+    if job.kind == operations.JobKind.RENAME and succeeded:
+        name = job.params["new_name"]
+        VirtualMachine.objects.filter(pk=job.vm.pk).update(name=name)
+    moved = job.kind in (operations.JobKind.MIGRATE, operations.JobKind.FAILOVER) and succeeded
+    uri = (operations.target_uri(job) or operations._uri(job)) if moved else operations._uri(job)
     try:
-        operations.refresh(job, backend)
+        store_vm(job.cluster, backend.read_vm(name, uri=uri))
     except NotFound:
-        pass  # deleted, or never created: operations.refresh handled the row
-    except (BackendError, CredentialsUnreadable) as exc:
-        progress.log(_("Could not read the VM back from the cluster: %(error)s") % {"error": exc})
+        if not moved:
+            raise
+        # Placed automatically on a host we did not name: a sync finds where it went.
+        enqueue_sync(job.cluster)
+
+
+def _job_type(operation: operations.Operation) -> registry.JobType:
+    return registry.JobType(
+        kind=operation.kind,
+        label=operation.label,
+        run=run_operation,
+        expected_errors=CLUSTER_ERRORS,
+        check_manage=services.require_job_permission,
+        retry=lambda job, user: services.retry_job(job, user),
+    )
+
+
+operations.on_declare(lambda operation: registry.register(_job_type(operation)))
+
+
+class SyncFailed(Exception):
+    """The cluster could not be read; the cluster's page says why too."""
+
+
+def run_sync(job: Job, progress) -> None:
+    """Read the cluster's inventory into the database; always releases the sync claim."""
+    try:
+        result = sync_cluster(job.cluster_id)
+    finally:
+        release_sync_claim(job.cluster_id, job.pk)
+        _forget_old_syncs(job)
+    if result.error:
+        raise SyncFailed(result.error)
+    progress.log(
+        _("%(created)d new, %(updated)d changed, %(missing)d missing, %(unchanged)d unchanged.")
+        % {
+            "created": result.created,
+            "updated": result.updated,
+            "missing": result.missing,
+            "unchanged": result.unchanged,
+        }
+    )
+
+
+# Syncs run every SYNC_INTERVAL seconds per cluster: keep the latest few, as a history of
+# what the cluster looked like to us, not one row a minute for ever.
+SYNC_JOBS_KEPT = 20
+
+
+def _forget_old_syncs(job: Job) -> None:
+    syncs = Job.objects.filter(cluster_id=job.cluster_id, kind=SYNC).exclude(pk=job.pk)
+    old = syncs.order_by("-created_at").values_list("pk", flat=True)[SYNC_JOBS_KEPT - 1 :]
+    Job.objects.filter(pk__in=list(old)).delete()
+
+
+registry.register(
+    registry.JobType(
+        kind=SYNC,
+        label=gettext_lazy("sync inventory"),
+        run=run_sync,
+        expected_errors=(SyncFailed,),
+        check_manage=require_cluster_admin,
+        # The sync has its own guard against running twice: the cluster's claim.
+        timeout=3600,
+    )
+)

@@ -1,5 +1,3 @@
-import uuid
-
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
@@ -8,9 +6,16 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from access.permissions import (
+    VM_PERMISSION_FROM_CLUSTER,
+    VM_PERMISSIONS,
+    check_name,
+    held_on,
+    may_hold_any,
+)
 from clusters.models import Cluster, Node
-from ganetiweb import permissions
-from vms.choices import ActualState, JobKind, JobStatus, WantedState
+from jobs.models import Job
+from vms.choices import ActualState, WantedState
 
 
 class VirtualMachineQuerySet(models.QuerySet):
@@ -19,8 +24,21 @@ class VirtualMachineQuerySet(models.QuerySet):
         return self.select_related("cluster", "primary_node", "owner_user", "owner_group")
 
     def visible_to(self, user, perm=None):
-        """VMs this user may see, or on which they hold `perm` (see ganetiweb.permissions)."""
-        return permissions.visible_vms(self, user, perm)
+        """VMs this user may see (perm None) or on which they hold `perm`: as owner, through a
+        permission on the VM, or through one on its cluster (access/permissions.py)."""
+        check_name(perm, self.model)
+        if not may_hold_any(user):
+            return self.none()
+        if user.is_superuser:
+            return self
+        codenames = list(VM_PERMISSIONS) if perm is None else ["admin", perm]
+        cluster_codenames = ["admin", *VM_PERMISSION_FROM_CLUSTER.get(perm, [])]
+        return self.filter(
+            Q(owner_user=user)
+            | Q(owner_group__in=user.groups.all())
+            | Q(pk__in=held_on(user, self.model, codenames))
+            | Q(cluster__in=held_on(user, Cluster, cluster_codenames))
+        )
 
 
 class VirtualMachine(models.Model):
@@ -129,83 +147,6 @@ class VMGroupPermission(GroupObjectPermissionBase):
     """A permission on one VM held by one group."""
 
     content_object = models.ForeignKey(VirtualMachine, on_delete=models.CASCADE)
-
-
-class JobQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Jobs on VMs the user may see, jobs they asked for, and all jobs of clusters they
-        administer; all for superusers."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        vms = VirtualMachine.objects.visible_to(user)
-        administered = Cluster.objects.visible_to(user, "admin")
-        return self.filter(Q(vm__in=vms) | Q(requested_by=user) | Q(cluster__in=administered))
-
-    def unfinished(self):
-        return self.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-
-
-class Job(models.Model):
-    """One operation on a cluster, run by an RQ worker; its id is also the RQ job id."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(_("operation"), max_length=20, choices=JobKind.choices)
-    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="jobs")
-    vm = models.ForeignKey(
-        VirtualMachine, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
-    )
-    node = models.ForeignKey(
-        Node, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
-    )
-    # What the job acts on, in words that survive the VM's deletion or renaming.
-    target = models.CharField(_("target"), max_length=255)
-    params = models.JSONField(default=dict, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("requested by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="jobs",
-    )
-    status = models.CharField(
-        _("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED
-    )
-    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
-    log = models.TextField(_("log"), blank=True)
-    # The cluster's own job id (Ganeti), kept so a new worker can follow it after a crash.
-    remote_job_id = models.CharField(_("cluster job"), max_length=40, blank=True)
-    worker_name = models.CharField(max_length=128, blank=True)
-    error = models.TextField(_("error"), blank=True)
-    traceback = models.TextField(blank=True)
-    retry_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True)
-    created_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-
-    objects = JobQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status"])]
-        verbose_name = _("job")
-        verbose_name_plural = _("jobs")
-
-    def __str__(self):
-        return f"{self.get_kind_display()} {self.target}"
-
-    def get_absolute_url(self):
-        return reverse("jobs:detail", args=[self.pk])
-
-    @property
-    def finished(self):
-        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
-
-    @property
-    def log_lines(self):
-        return self.log.splitlines()
 
 
 class VMTemplate(models.Model):

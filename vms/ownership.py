@@ -8,9 +8,9 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext_lazy
 
-from ganetiweb.audit import record
-from ganetiweb.models import AuditAction
-from ganetiweb.notify import notify
+from audit.log import record
+from audit.models import AuditAction
+from notifications.notify import notify
 from vms.models import VirtualMachine
 
 

@@ -11,8 +11,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from vms.choices import ActualState, JobKind, JobStatus, WantedState
-from vms.models import Job, Quota, VirtualMachine
+from jobs.models import Job, JobStatus
+from vms.choices import ActualState, WantedState
+from vms.models import Quota, VirtualMachine
+from vms.operations import JobKind
 
 
 @dataclass

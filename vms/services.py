@@ -1,88 +1,33 @@
 """Requesting operations on VMs and nodes: validation, one Job row, then a worker does it.
 
-Views, the API and the jobs themselves call these; none of them talks to a cluster.
+Views and the jobs themselves call these; none of them talks to a cluster. Each function checks
+the permission again, although the views have checked it: jobs (retry) and future callers
+come here without a view.
 """
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from access import permissions
+from audit import log as audit_log
+from audit.models import AuditAction
 from clusters.choices import ClusterKind
-from ganetiweb import audit, permissions
-from ganetiweb.models import AuditAction
-from vms import jobs, quotas
-from vms.choices import ActualState, JobKind, JobStatus
-from vms.models import Job, VirtualMachine
+from jobs import runner
+from jobs.models import Job, JobStatus
+from jobs.registry import JobRefused
+from vms import operations, quotas
+from vms.models import VirtualMachine
+from vms.operations import MOVABLE_TEMPLATES, JobKind, Operation
 
-# Templates whose disks exist on two nodes (or shared storage), so the VM can move or fail over.
-# Ganeti counts diskless among them ("trivially externally mirrored"): nothing to copy.
-MOVABLE_TEMPLATES = {
-    "drbd",
-    "sharedfile",
-    "shared",
-    "rbd",
-    "blockdev",
-    "ext",
-    "gluster",
-    "diskless",
-}
+# Refusals are the runner's kind: a retry refused here reads the same on the job page.
+OperationRefused = JobRefused
 
 
-class OperationRefused(Exception):
-    """The operation cannot be asked for now; the message says why."""
-
-
-# The VM permission each operation needs (ganetiweb.permissions).
-PERMISSION_FOR = {
-    JobKind.START: "power",
-    JobKind.SHUTDOWN: "power",
-    JobKind.FORCE_OFF: "power",
-    JobKind.REBOOT: "power",
-    JobKind.MIGRATE: "migrate",
-    JobKind.FAILOVER: "migrate",
-    JobKind.MODIFY: "modify",
-    JobKind.RENAME: "modify",
-    JobKind.REINSTALL: "modify",
-    JobKind.DELETE: "remove",
-}
-# The cluster permission each node operation needs.
-NODE_PERMISSION_FOR = {
-    JobKind.NODE_ROLE: "admin",
-    JobKind.NODE_MIGRATE: "migrate",
-    JobKind.NODE_EVACUATE: "migrate",
-}
-
-
-def available_actions(vm: VirtualMachine) -> list[str]:
-    """The operations that make sense for this VM in its state, on its kind of cluster."""
-    if vm.missing:
-        return []
-    ganeti = vm.cluster.kind == ClusterKind.GANETI
-    state = vm.actual_state
-    actions = []
-    if state in (ActualState.STOPPED, ActualState.ERROR, ActualState.UNKNOWN):
-        actions.append(JobKind.START)
-    if state in (ActualState.RUNNING, ActualState.PAUSED):
-        actions += [JobKind.SHUTDOWN, JobKind.REBOOT]
-    if state in (ActualState.RUNNING, ActualState.PAUSED, ActualState.ERROR):
-        actions.append(JobKind.FORCE_OFF)
-    if state == ActualState.RUNNING and (not ganeti or vm.disk_template in MOVABLE_TEMPLATES):
-        actions.append(JobKind.MIGRATE)
-    if ganeti and vm.disk_template in MOVABLE_TEMPLATES:
-        actions.append(JobKind.FAILOVER)
-    actions.append(JobKind.MODIFY)
-    if state == ActualState.STOPPED:  # Ganeti and libvirt both rename only a stopped VM
-        actions.append(JobKind.RENAME)
-    if ganeti and state == ActualState.STOPPED:
-        actions.append(JobKind.REINSTALL)
-    actions.append(JobKind.DELETE)
-    return actions
-
-
-def _refusal(vm, kind) -> str:
+def _refusal(vm, operation: Operation) -> str:
     """Why an operation is not offered for this VM, in the user's words."""
-    names = {"operation": JobKind(kind).label, "vm": vm.name}
+    names = {"operation": operation.label, "vm": vm.name}
     ganeti = vm.cluster.kind == ClusterKind.GANETI
-    moving = kind in (JobKind.MIGRATE, JobKind.FAILOVER)
+    moving = operation.kind in (JobKind.MIGRATE, JobKind.FAILOVER)
     if moving and ganeti and vm.disk_template not in MOVABLE_TEMPLATES:
         return _(
             "%(operation)s is not possible for %(vm)s: its disks (%(template)s) live on "
@@ -101,31 +46,32 @@ def _busy(vm) -> bool:
 def request_vm_operation(vm: VirtualMachine, kind: str, user, **params) -> Job:
     """Queue one operation on a VM, refusing it when it makes no sense now or goes beyond the
     owner's quota (starting and growing count against it)."""
-    permissions.require(user, vm, PERMISSION_FOR[kind])
+    operation = operations.get(kind)
+    permissions.require(user, vm, operation.permission)
     with transaction.atomic():
         # Lock the VM row: two clicks cannot queue two conflicting operations.
         vm = VirtualMachine.objects.select_for_update().select_related("cluster").get(pk=vm.pk)
-        if kind not in available_actions(vm):
-            raise OperationRefused(_refusal(vm, kind))
+        if operation not in operations.available_for(vm):
+            raise OperationRefused(_refusal(vm, operation))
         if _busy(vm):
             raise OperationRefused(
                 _("Another operation on %(vm)s is queued or running; wait for it to end.")
                 % {"vm": vm.name}
             )
-        _check_quota(vm, kind, params)
+        _check_quota(vm, operation, params)
         job = Job.objects.create(
             kind=kind, cluster=vm.cluster, vm=vm, target=vm.name, params=params, requested_by=user
         )
-        audit.record(user, AuditAction.VM_OPERATION, vm, operation=kind, job=str(job.pk))
-        jobs.enqueue(job)
+        audit_log.record(user, AuditAction.VM_OPERATION, vm, operation=kind, job=str(job.pk))
+        runner.enqueue(job)
     return job
 
 
-def _check_quota(vm, kind, params):
+def _check_quota(vm, operation: Operation, params):
     """Refuse a start or a growth that the VM's owner has no quota left for."""
-    if vm.owner is None or kind not in (JobKind.START, JobKind.MODIFY):
+    if vm.owner is None or not operation.uses_quota:
         return
-    if kind == JobKind.START:
+    if operation.kind == JobKind.START:
         extra = quotas.Amounts(memory=vm.memory, vcpus=vm.vcpus)
     else:
         extra = quotas.growth(vm, params.get("changes", {}))
@@ -137,7 +83,7 @@ def _check_quota(vm, kind, params):
                 "Ask for a larger quota."
             )
             % {
-                "operation": JobKind(kind).label,
+                "operation": operation.label,
                 "vm": vm.name,
                 "owner": vm.owner,
                 "problems": "; ".join(problems),
@@ -146,7 +92,7 @@ def _check_quota(vm, kind, params):
 
 
 def request_node_operation(node, kind: str, user, **params) -> Job:
-    permissions.require(user, node.cluster, NODE_PERMISSION_FOR[kind])
+    permissions.require(user, node.cluster, operations.get(kind).permission)
     with transaction.atomic():
         if Job.objects.filter(node=node).unfinished().exists():
             raise OperationRefused(
@@ -161,32 +107,25 @@ def request_node_operation(node, kind: str, user, **params) -> Job:
             params=params,
             requested_by=user,
         )
-        audit.record(user, AuditAction.NODE_OPERATION, node.cluster, node=node.name, operation=kind)
-        jobs.enqueue(job)
+        audit_log.record(
+            user, AuditAction.NODE_OPERATION, node.cluster, node=node.name, operation=kind
+        )
+        runner.enqueue(job)
     return job
 
 
 def require_job_permission(user, job: Job) -> None:
     """403 unless the user may ask for this job's operation again: retry and cancel need it
     (the person who asked may always cancel their own)."""
+    operation = operations.get(job.kind)
     if job.kind == JobKind.CREATE:
         permissions.require(user, job.cluster, "create_vm")
     elif job.node_id is not None:
-        permissions.require(user, job.cluster, NODE_PERMISSION_FOR[job.kind])
+        permissions.require(user, job.cluster, operation.permission)
     elif job.vm is not None:
-        permissions.require(user, job.vm, PERMISSION_FOR[job.kind])
+        permissions.require(user, job.vm, operation.permission)
     else:  # the VM is gone: only the cluster's admins deal with its jobs
         permissions.require(user, job.cluster, "admin")
-
-
-def cancel_job(job: Job, user) -> bool:
-    """Cancel a job that has not started; a running one runs to its end."""
-    if job.requested_by_id != user.pk:
-        require_job_permission(user, job)
-    canceled = Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
-        status=JobStatus.CANCELED, error=_("Canceled before it started.")
-    )
-    return bool(canceled)
 
 
 def retry_job(job: Job, user) -> Job:
@@ -213,7 +152,7 @@ def retry_job(job: Job, user) -> Job:
                     % {"name": job.target, "problems": "; ".join(problems)}
                 )
         elif job.vm is not None:
-            _check_quota(job.vm, job.kind, job.params)
+            _check_quota(job.vm, operations.get(job.kind), job.params)
         clone = Job.objects.create(
             kind=job.kind,
             cluster=job.cluster,
@@ -224,14 +163,12 @@ def retry_job(job: Job, user) -> Job:
             requested_by=user,
             retry_of=job,
         )
-        jobs.enqueue(clone)
+        runner.enqueue(clone)
     return clone
 
 
 def request_vm_creation(cluster, user, spec, owner: dict) -> Job:
     """Queue the creation of a VM; its row appears when the job has created it."""
-    from dataclasses import asdict
-
     with transaction.atomic():
         if (
             Job.objects.filter(cluster=cluster, kind=JobKind.CREATE, target=spec.name)
@@ -243,8 +180,8 @@ def request_vm_creation(cluster, user, spec, owner: dict) -> Job:
             kind=JobKind.CREATE,
             cluster=cluster,
             target=spec.name,
-            params={"spec": asdict(spec), "owner": owner},
+            params={"spec": spec.to_json(), "owner": owner},
             requested_by=user,
         )
-        jobs.enqueue(job)
+        runner.enqueue(job)
     return job

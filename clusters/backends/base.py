@@ -6,7 +6,7 @@ Sizes are in MiB everywhere. Times are aware UTC datetimes or None.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 # --- Errors: every failure talking to a cluster becomes one of these, with a message a person
@@ -246,6 +246,16 @@ class VMSpec:
     start: bool = True
     tags: list[str] = field(default_factory=list)
 
+    def to_json(self) -> dict:
+        """The spec as a job's or a request's JSON parameters."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> VMSpec:
+        fields = dict(data)
+        fields["nics"] = [NicSpec(**nic) for nic in fields.get("nics", [])]
+        return cls(**fields)
+
 
 @dataclass
 class VMChanges:
@@ -256,6 +266,19 @@ class VMChanges:
     grow_disks: dict[int, int] = field(default_factory=dict)  # disk index -> MiB to add
     add_nics: list[NicSpec] = field(default_factory=list)
     remove_nics: list[int] = field(default_factory=list)  # NIC indexes, removed last first
+
+    def to_json(self) -> dict:
+        """The changes as a job's JSON parameters (JSON keys are strings)."""
+        data = asdict(self)
+        data["grow_disks"] = {str(index): size for index, size in self.grow_disks.items()}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> VMChanges:
+        fields = dict(data)
+        fields["grow_disks"] = {int(k): v for k, v in fields.get("grow_disks", {}).items()}
+        fields["add_nics"] = [NicSpec(**nic) for nic in fields.get("add_nics", [])]
+        return cls(**fields)
 
 
 class Operations(abc.ABC):

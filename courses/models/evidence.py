@@ -28,6 +28,10 @@ class CheckRun(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # A crash of the run itself (never a failed check, which is a result).
     error = models.TextField(_("error"), blank=True)
+    # The job that runs it (jobs/runner.py); the run keeps the evidence.
+    job = models.OneToOneField(
+        "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="check_run"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -3,8 +3,8 @@
 from django import template
 from django.utils.translation import gettext as _
 
-from ganetiweb.models import AuditAction
-from ganetiweb.sharing import SHORT_LABELS
+from access.permissions import SHORT_LABELS
+from audit.models import AuditAction
 
 register = template.Library()
 

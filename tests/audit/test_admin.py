@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from ganetiweb.audit import record
-from ganetiweb.models import AuditAction
-from ganetiweb.notify import notify
+from audit.log import record
+from audit.models import AuditAction
+from notifications.notify import notify
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from ganetiweb.audit import record
-from ganetiweb.models import AuditAction, AuditEntry
+from audit.log import record
+from audit.models import AuditAction, AuditEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from ganetiweb import sharing
-from ganetiweb.audit import history_for, record
-from ganetiweb.models import AuditAction
-from ganetiweb.sharing import Grantee
+from access import sharing
+from access.sharing import Grantee
+from audit.log import history_for, record
+from audit.models import AuditAction
 from vms.ownership import change_owner
 
 pytestmark = pytest.mark.django_db

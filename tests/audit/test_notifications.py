@@ -6,9 +6,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
-from ganetiweb.models import LanguagePreference, Notification
 from ganetiweb.navigation import pending_requests_for
-from ganetiweb.notify import notify
+from notifications.models import LanguagePreference, Notification
+from notifications.notify import notify
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

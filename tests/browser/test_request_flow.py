@@ -12,10 +12,10 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from guardian.shortcuts import assign_perm
 
-from clusters.sync import sync_cluster
 from tests.clusters.factories import make_cluster
 from tests.fixtures_browser import ARTIFACTS, log_in
 from vms.models import Quota, VirtualMachine, VMRequest
+from vms.sync import sync_cluster
 
 SHOTS = ARTIFACTS / "screenshots"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

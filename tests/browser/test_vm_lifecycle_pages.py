@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from clusters.sync import sync_cluster
 from tests.clusters.factories import make_cluster
 from tests.fixtures_browser import log_in
+from vms.sync import sync_cluster
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -19,9 +19,10 @@ from django.db import connections, transaction
 from django.utils.translation import gettext_lazy
 
 from clusters.bulk import insert_rows
+from clusters.crypto import EncryptedTextField
 from clusters.models import Cluster, Network, Node
-from ganetiweb.crypto import EncryptedTextField
-from vms.models import Job, VirtualMachine
+from jobs.models import Job
+from vms.models import VirtualMachine
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)  # what auto_now_add takes
 POSTGRES = "bulk_postgres"  # the connection alias of the PostgreSQL tests

@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 
 from clusters.models import Cluster
-from clusters.sync import store_inventory
 from tests.clusters.factories import make_cluster, make_inventory
 from vms.models import VirtualMachine
+from vms.sync import store_inventory
 
 pytestmark = pytest.mark.django_db
 

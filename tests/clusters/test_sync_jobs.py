@@ -3,11 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from clusters.management.commands.run_scheduler import tick
 from django.urls import reverse
 from django.utils import timezone
 
 from clusters.jobs import enqueue_sync
-from clusters.management.commands.run_scheduler import tick
 from clusters.models import Cluster
 from tests.clusters.factories import make_cluster
 

@@ -6,9 +6,9 @@ from django.test.utils import CaptureQueriesContext
 
 from clusters.backends.base import DiskInfo
 from clusters.models import Node
-from clusters.sync import store_inventory
 from tests.clusters.factories import make_cluster, make_inventory
 from vms.models import VirtualMachine
+from vms.sync import store_inventory
 
 pytestmark = pytest.mark.django_db
 

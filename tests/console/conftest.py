@@ -8,11 +8,11 @@ from django.test import Client
 from django.urls import reverse
 
 from clusters.models import Node
-from clusters.sync import sync_cluster
 from testbed.libvirt import define_tiny_vm
 from tests.clusters.factories import make_cluster
 from tests.fixtures_services import OWNER
 from vms.models import VirtualMachine
+from vms.sync import sync_cluster
 
 VNC_PASSWORD = "s3cr3t!x"  # libvirt keeps at most 8 characters, like VNC itself
 

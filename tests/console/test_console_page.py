@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from clusters.backends.libvirt_host import _start_event_loop
-from clusters.sync import sync_cluster
 from tests.fixtures_browser import log_in
+from vms.sync import sync_cluster
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

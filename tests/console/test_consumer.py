@@ -14,11 +14,11 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from guardian.shortcuts import assign_perm, remove_perm
 
+from audit.models import AuditAction, AuditEntry
 from ganetiweb.asgi import application
-from ganetiweb.models import AuditAction, AuditEntry
 from tests.console.conftest import VNC_PASSWORD, logged_in, synced_vm, ticket_for
-from vms import consumers
-from vms.console_tickets import TICKET_KEY, issue_ticket, store_vnc_passwords
+from vms.console import consumers
+from vms.console.tickets import TICKET_KEY, issue_ticket, store_vnc_passwords
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

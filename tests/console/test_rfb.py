@@ -2,7 +2,7 @@
 
 import pytest
 
-from vms import rfb
+from vms.console import rfb
 
 
 def test_it_offers_the_browser_rfb_3_8_without_authentication_and_keeps_its_client_init():

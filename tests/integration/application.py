@@ -11,8 +11,8 @@ from django.urls import resolve, reverse
 from django.utils.html import escape
 
 from clusters.models import Cluster
-from vms.choices import JobStatus
-from vms.models import Job, VirtualMachine
+from jobs.models import Job, JobStatus
+from vms.models import VirtualMachine
 
 
 def describe(job: Job) -> str:

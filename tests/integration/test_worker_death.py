@@ -1,6 +1,6 @@
 """A worker killed in the middle of a job: the next worker ends the job, or follows it again.
 
-Real `manage.py rqworker` processes (vms.recovery.RecoveringWorker, which forks a work horse
+Real `manage.py rqworker` processes (jobs.recovery.RecoveringWorker, which forks a work horse
 per job) share the test database file and the test Redis. A worker runs in its own process
 group; RQ puts each work horse in a group of its own too, so a kill stops the worker, finds its
 horse, and SIGKILLs both groups at once, as the OOM killer or a power cut would. The workers'
@@ -20,8 +20,8 @@ from django.conf import settings
 from django.utils.html import escape
 
 from clusters.models import Node
-from vms.choices import JobStatus
-from vms.models import Job, VirtualMachine
+from jobs.models import Job, JobStatus
+from vms.models import VirtualMachine
 
 from .application import describe
 
@@ -45,7 +45,7 @@ class Workers:
             "rqworker",
             "default",
             "--worker-class",
-            "vms.recovery.RecoveringWorker",
+            "jobs.recovery.RecoveringWorker",
             *args,
         ]
         with self.output.open("ab") as output:

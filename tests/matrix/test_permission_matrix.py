@@ -24,7 +24,7 @@ from tests.matrix.world import (
     build_world,
 )
 from vms.services import PERMISSION_FOR
-from vms.views import ACTIONS
+from vms.views.vms import ACTIONS
 
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/"

@@ -12,8 +12,10 @@ from django.contrib.auth.models import Group
 from guardian.shortcuts import assign_perm
 
 from clusters.models import Cluster, Network, Node
-from vms.choices import ActualState, JobKind, JobStatus
-from vms.models import Job, QuotaRequest, VirtualMachine, VMRequest, VMTemplate
+from jobs.models import Job, JobStatus
+from vms.choices import ActualState
+from vms.models import QuotaRequest, VirtualMachine, VMRequest, VMTemplate
+from vms.operations import JobKind
 
 PERSONAS = ["anonymous", "outsider", "viewer", "member", "owner", "cluster_admin", "superuser"]
 

@@ -18,7 +18,7 @@ from channels.testing import WebsocketCommunicator
 from django.urls import reverse
 
 from ganetiweb.asgi import application
-from vms.consumers import CLOSE_MOVED
+from vms.console.consumers import CLOSE_MOVED
 
 from .test_libvirt_migration import claim, nodes, register_both_hosts, row, running_on
 

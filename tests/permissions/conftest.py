@@ -12,10 +12,10 @@ import pytest
 from django.contrib.auth.models import Group
 from guardian.shortcuts import assign_perm
 
-from clusters.sync import store_inventory
 from tests.clusters.factories import make_cluster, make_inventory
 from tests.conftest import PASSWORD
 from vms.models import VirtualMachine
+from vms.sync import store_inventory
 
 VM1 = "vm1.example.org"
 VM2 = "vm2.example.org"

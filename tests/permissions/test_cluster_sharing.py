@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from ganetiweb import sharing
-from ganetiweb.models import AuditAction, AuditEntry
-from ganetiweb.sharing import Grantee
+from access import sharing
+from access.sharing import Grantee
+from audit.models import AuditAction, AuditEntry
 
 pytestmark = pytest.mark.django_db
 

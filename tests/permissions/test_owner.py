@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from ganetiweb.models import AuditAction, AuditEntry, Notification
+from audit.models import AuditAction, AuditEntry
+from notifications.models import Notification
 from tests.permissions.conftest import VM1
 from vms.models import Quota, VirtualMachine
 from vms.ownership import change_owner

@@ -4,10 +4,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import resolve, reverse
 
-from ganetiweb import sharing
-from ganetiweb.models import AuditAction, AuditEntry
-from ganetiweb.sharing import Grantee
-from ganetiweb.sharing_views import vm_permissions
+from access import sharing
+from access.sharing import Grantee
+from access.views import vm_permissions
+from audit.models import AuditAction, AuditEntry
 from tests.permissions.conftest import VM1
 
 pytestmark = pytest.mark.django_db

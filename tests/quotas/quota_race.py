@@ -20,8 +20,9 @@ from guardian.shortcuts import assign_perm  # noqa: E402
 
 from clusters.backends.base import VMSpec  # noqa: E402
 from clusters.models import Cluster  # noqa: E402
+from jobs.models import Job  # noqa: E402
 from vms import approvals, quotas  # noqa: E402
-from vms.models import Job, Quota, VMRequest  # noqa: E402
+from vms.models import Quota, VMRequest  # noqa: E402
 
 ATTEMPTS = 20
 MEMORY = 256

@@ -4,9 +4,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from clusters.backends.base import VMSpec
+from jobs.models import Job, JobStatus
 from vms import approvals, quotas, services
-from vms.choices import ActualState, JobKind, JobStatus
-from vms.models import Job, Quota, VirtualMachine, VMRequest
+from vms.choices import ActualState
+from vms.models import Quota, VirtualMachine, VMRequest
+from vms.operations import JobKind
 
 
 def spec(name, memory=256, vcpus=1, disks=(), start=True):

@@ -5,8 +5,10 @@ from django.core import mail
 from django.urls import reverse
 from guardian.shortcuts import assign_perm
 
-from ganetiweb.models import AuditAction, AuditEntry, Notification
-from vms.models import Job, Quota, QuotaRequest, VMRequest
+from audit.models import AuditAction, AuditEntry
+from jobs.models import Job
+from notifications.models import Notification
+from vms.models import Quota, QuotaRequest, VMRequest
 
 SPEC = {
     "name": "web1",

@@ -4,10 +4,11 @@ import pytest
 from django.urls import reverse
 
 from clusters.models import Cluster, Network
-from clusters.sync import store_inventory
+from jobs.models import Job
 from tests.clusters.factories import make_cluster, make_inventory
-from vms.choices import JobKind
-from vms.models import Job, VMTemplate
+from vms.models import VMTemplate
+from vms.operations import JobKind
+from vms.sync import store_inventory
 
 pytestmark = pytest.mark.django_db
 

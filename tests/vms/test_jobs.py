@@ -3,13 +3,14 @@
 import pytest
 from django.urls import reverse
 
-from clusters.sync import store_inventory
+from jobs.models import Job, JobStatus
+from jobs.recovery import recover_abandoned_jobs
+from jobs.runner import run_job
 from tests.clusters.factories import make_cluster, make_inventory
 from vms import operations, services
-from vms.choices import JobKind, JobStatus
-from vms.jobs import run_job
-from vms.models import Job, VirtualMachine
-from vms.recovery import recover_abandoned_jobs
+from vms.models import VirtualMachine
+from vms.operations import JobKind
+from vms.sync import store_inventory
 
 pytestmark = pytest.mark.django_db
 

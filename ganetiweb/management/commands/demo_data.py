@@ -11,9 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from guardian.shortcuts import assign_perm
 
 from clusters.models import Cluster
-from clusters.sync import sync_cluster
 from testbed.libvirt import define_tiny_vm
 from vms.models import Quota, VirtualMachine
+from vms.sync import sync_cluster
 
 DEMO_VMS = ["gwdemo-web", "gwdemo-db"]
 DEMO_USERS = [

@@ -1,0 +1,16 @@
+"""The form of a VM's owner page."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clusters.forms import OwnerChoiceField, owner_choices
+
+
+class OwnerForm(forms.Form):
+    """The user or group that owns a VM, or none."""
+
+    owner = OwnerChoiceField(label=_("Owner"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = owner_choices()
