@@ -4,6 +4,7 @@ import django_rq
 import pytest
 import redis
 from django.conf import settings
+from django.utils import translation
 from rq import SimpleWorker
 
 pytest_plugins = [
@@ -85,3 +86,12 @@ def worker(test_queues):
     """The test Redis emptied, and a way to run the jobs queued on it."""
     redis.Redis.from_url(test_queues).flushdb()
     return Worker(test_queues)
+
+
+@pytest.fixture(autouse=True)
+def english_after_each_test():
+    """A request in Portuguese leaves the thread's language active (LocaleMiddleware activates
+    it and nothing deactivates it): each test starts in the default language, whatever ran
+    before it."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -6,7 +6,19 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SOURCES = ["manage.py", "ganetiweb", "clusters", "vms", "courses", "templates", "locale"]
+SOURCES = [
+    "manage.py",
+    "ganetiweb",
+    "access",
+    "audit",
+    "notifications",
+    "jobs",
+    "clusters",
+    "vms",
+    "courses",
+    "templates",
+    "locale",
+]
 
 
 def _entries(po_text):

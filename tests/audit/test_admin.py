@@ -13,13 +13,13 @@ pytestmark = pytest.mark.django_db
 def test_the_admin_reads_the_audit_log_but_cannot_change_it(client, superuser, alpha):
     entry = record(superuser, AuditAction.CLUSTER_CHANGE, alpha)
     client.force_login(superuser)
-    assert client.get(reverse("admin:ganetiweb_auditentry_changelist")).status_code == 200
+    assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 200
     assert (
-        client.get(reverse("admin:ganetiweb_auditentry_change", args=[entry.pk])).status_code == 200
+        client.get(reverse("admin:audit_auditentry_change", args=[entry.pk])).status_code == 200
     )
-    assert client.get(reverse("admin:ganetiweb_auditentry_add")).status_code == 403
+    assert client.get(reverse("admin:audit_auditentry_add")).status_code == 403
     assert (
-        client.post(reverse("admin:ganetiweb_auditentry_delete", args=[entry.pk])).status_code
+        client.post(reverse("admin:audit_auditentry_delete", args=[entry.pk])).status_code
         == 403
     )
 
@@ -27,5 +27,5 @@ def test_the_admin_reads_the_audit_log_but_cannot_change_it(client, superuser, a
 def test_the_admin_lists_notifications(client, superuser, plain_user):
     notify([plain_user], "Hello.")
     client.force_login(superuser)
-    response = client.get(reverse("admin:ganetiweb_notification_changelist"))
+    response = client.get(reverse("admin:notifications_notification_changelist"))
     assert b"Hello." in response.content

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from clusters.management.commands.run_scheduler import tick
+from vms.management.commands.run_scheduler import tick
 from django.urls import reverse
 from django.utils import timezone
 

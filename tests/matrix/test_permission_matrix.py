@@ -23,8 +23,8 @@ from tests.matrix.world import (
     build_course_world,
     build_world,
 )
-from vms.services import PERMISSION_FOR
-from vms.views.vms import ACTIONS
+from vms import operations
+from vms.forms.actions import ActionForm
 
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/"
@@ -115,8 +115,21 @@ def staff(status=200):
 
 
 # An empty POST to an operation without options asks for it: the VM (stopped) is started, the
-# others are refused with a message on the VM's page. Operations with options show the form again.
+# others are refused with a message on the VM's page. Operations with options show the form again
+# (those listed here have none that is required).
 POSTED = {"start": 302, "force-off": 302, "reboot": 302, "migrate": 302, "failover": 302}
+
+
+def vm_action_cases():
+    """The rows of every declared VM operation: its URL, by its own permission."""
+    return [
+        (VM + (op.slug,), method, vm_perm(op.permission, status))
+        for op in operations.vm_operations()
+        for method, status in (
+            ("get", 200),
+            ("post", POSTED.get(op.slug, 302 if op.form is ActionForm else 200)),
+        )
+    ]
 
 # The URLs -------------------------------------------------------------------------------------
 # name -> list of (arguments, method, expected). Arguments are filled from the world.
@@ -164,11 +177,7 @@ CASES = {
         (("{cluster}",), "post", cluster_perm("request_vm", 200)),
     ],
     "vms:detail": [(VM, "get", see_vm())],
-    "vms:action": [
-        (VM + (action,), method, vm_perm(PERMISSION_FOR[kind], status))
-        for action, (kind, _form) in ACTIONS.items()
-        for method, status in (("get", 200), ("post", POSTED.get(action, 200)))
-    ],
+    "vms:action": vm_action_cases(),
     "jobs:list": [((), "get", logged_in())],
     "jobs:detail": [(("{job}",), "get", see_vm())],
     "jobs:cancel": [(("{job}",), "post", {**vm_perm("power", 302), "viewer": 403})],
@@ -273,7 +282,7 @@ SUPERUSER_ADMIN_STATUS = {
     "admin:django_rq_cron_scheduler_detail": 404,
     "admin:django_rq_cron_job_detail": 404,
     "admin:django_rq_dashboard_add": 403,  # nothing to add by hand
-    "admin:ganetiweb_auditentry_add": 403,  # the audit log is written by the application only
+    "admin:audit_auditentry_add": 403,  # the audit log is written by the application only
 }
 # What the other personas get where it is not the admin's login page.
 OTHERS_ADMIN_STATUS = {

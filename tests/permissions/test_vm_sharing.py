@@ -6,7 +6,7 @@ from django.urls import resolve, reverse
 
 from access import sharing
 from access.sharing import Grantee
-from access.views import vm_permissions
+from vms.views.vms import vm_permissions
 from audit.models import AuditAction, AuditEntry
 from tests.permissions.conftest import VM1
 
@@ -36,7 +36,7 @@ def test_a_user_given_a_permission_sees_the_vm_and_loses_it_when_revoked(
     page = alice.get(DETAIL)
     assert page.status_code == 200
     assert page.context["vm_perms"] == {"power"}
-    assert page.context["actions"]  # running: shut down, reboot, force off
+    assert page.context["operations"]  # running: shut down, reboot, force off
 
     sharer.post(SHARING, {"action": "revoke", "grantee": f"user:{plain_user.pk}"})
     assert alice.get(DETAIL).status_code == 404

@@ -1,10 +1,13 @@
 """Jobs: the runner marks start, success and failure; cancel, retry, recovery, pages."""
 
+import dataclasses
+
 import pytest
 from django.urls import reverse
 
 from jobs.models import Job, JobStatus
 from jobs.recovery import recover_abandoned_jobs
+from jobs import runner
 from jobs.runner import run_job
 from tests.clusters.factories import make_cluster, make_inventory
 from vms import operations, services
@@ -40,7 +43,8 @@ def test_a_crash_ends_the_job_failed_and_keeps_the_traceback_for_admins(
         progress.log("about to fail")
         raise ValueError("a bug")
 
-    monkeypatch.setitem(operations.HANDLERS, JobKind.START, crash)
+    start = dataclasses.replace(operations.get(JobKind.START), call=crash)
+    monkeypatch.setitem(operations._BY_KIND, JobKind.START, start)
     VirtualMachine.objects.filter(pk=vm.pk).update(actual_state="stopped", owner_user=plain_user)
     job = services.request_vm_operation(vm, JobKind.START, plain_user)
     run_job(str(job.pk))
@@ -78,14 +82,14 @@ def test_an_operation_that_makes_no_sense_in_the_vms_state_is_refused(vm, superu
 )
 def test_only_the_actions_that_make_sense_are_offered(vm, state, template, present, absent):
     vm.actual_state, vm.disk_template = state, template
-    actions = services.available_actions(vm)
+    actions = [op.kind for op in operations.available_for(vm)]
     assert all(a in actions for a in present)
     assert not any(a in actions for a in absent)
 
 
 def test_a_canceled_job_is_not_run(vm, superuser, worker):
     job = services.request_vm_operation(vm, JobKind.REBOOT, superuser)
-    assert services.cancel_job(job, job.requested_by) is True
+    assert runner.cancel(job, job.requested_by) is True
     assert run_job(str(job.pk)) == "not queued"
     job.refresh_from_db()
     assert job.status == JobStatus.CANCELED and job.started_at is None
@@ -94,7 +98,7 @@ def test_a_canceled_job_is_not_run(vm, superuser, worker):
 def test_a_running_job_cannot_be_canceled(vm, superuser, worker):
     job = services.request_vm_operation(vm, JobKind.REBOOT, superuser)
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
-    assert services.cancel_job(job, job.requested_by) is False
+    assert runner.cancel(job, job.requested_by) is False
 
 
 def test_a_failed_job_is_retried_as_a_new_job(vm, superuser, client, worker):
