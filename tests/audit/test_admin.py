@@ -14,14 +14,9 @@ def test_the_admin_reads_the_audit_log_but_cannot_change_it(client, superuser, a
     entry = record(superuser, AuditAction.CLUSTER_CHANGE, alpha)
     client.force_login(superuser)
     assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 200
-    assert (
-        client.get(reverse("admin:audit_auditentry_change", args=[entry.pk])).status_code == 200
-    )
+    assert client.get(reverse("admin:audit_auditentry_change", args=[entry.pk])).status_code == 200
     assert client.get(reverse("admin:audit_auditentry_add")).status_code == 403
-    assert (
-        client.post(reverse("admin:audit_auditentry_delete", args=[entry.pk])).status_code
-        == 403
-    )
+    assert client.post(reverse("admin:audit_auditentry_delete", args=[entry.pk])).status_code == 403
 
 
 def test_the_admin_lists_notifications(client, superuser, plain_user):

@@ -3,13 +3,13 @@
 from datetime import timedelta
 
 import pytest
-from vms.management.commands.run_scheduler import tick
 from django.urls import reverse
 from django.utils import timezone
 
 from clusters.jobs import enqueue_sync
 from clusters.models import Cluster
 from tests.clusters.factories import make_cluster
+from vms.management.commands.run_scheduler import tick
 
 pytestmark = pytest.mark.django_db
 

@@ -131,6 +131,7 @@ def vm_action_cases():
         )
     ]
 
+
 # The URLs -------------------------------------------------------------------------------------
 # name -> list of (arguments, method, expected). Arguments are filled from the world.
 VM = ("{cluster}", "{vm}")

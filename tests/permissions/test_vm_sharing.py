@@ -6,9 +6,9 @@ from django.urls import resolve, reverse
 
 from access import sharing
 from access.sharing import Grantee
-from vms.views.vms import vm_permissions
 from audit.models import AuditAction, AuditEntry
 from tests.permissions.conftest import VM1
+from vms.views.vms import vm_permissions
 
 pytestmark = pytest.mark.django_db
 

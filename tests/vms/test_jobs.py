@@ -5,9 +5,9 @@ import dataclasses
 import pytest
 from django.urls import reverse
 
+from jobs import runner
 from jobs.models import Job, JobStatus
 from jobs.recovery import recover_abandoned_jobs
-from jobs import runner
 from jobs.runner import run_job
 from tests.clusters.factories import make_cluster, make_inventory
 from vms import operations, services
