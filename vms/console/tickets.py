@@ -6,7 +6,7 @@ cannot both win).
 
 A libvirt VM's VNC password is read from its domain XML by the worker during the inventory
 sync (clusters/sync.py) and kept here encrypted with CREDENTIALS_KEY, for the console proxy
-only: no web request reads it from a host, and no page or API shows it.
+only: no web request reads it from a host, and no page shows it.
 """
 
 from __future__ import annotations

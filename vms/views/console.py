@@ -2,13 +2,13 @@
 
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from access.permissions import require
+from access.permissions import get_for_user_or_404
 from vms.console import consumers
 from vms.console.tickets import TICKET_SECONDS, issue_ticket
 from vms.models import VirtualMachine
@@ -35,13 +35,8 @@ CLOSE_MESSAGES = {
 
 
 def _console_vm(request, cluster_slug, name):
-    vm = get_object_or_404(
-        VirtualMachine.objects.visible_to(request.user).select_related("cluster", "primary_node"),
-        cluster__slug=cluster_slug,
-        name=name,
-    )
-    require(request.user, vm, "console")
-    return vm
+    vms = VirtualMachine.objects.select_related("cluster", "primary_node")
+    return get_for_user_or_404(vms, request.user, "console", cluster__slug=cluster_slug, name=name)
 
 
 @login_required

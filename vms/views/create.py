@@ -2,10 +2,10 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from access.permissions import require
+from access.permissions import get_for_user_or_404
 from clusters.backends.base import NicSpec, VMSpec
 from clusters.models import Cluster
 from vms import approvals, services
@@ -37,8 +37,9 @@ def vm_create_start(request):
 
 @login_required
 def vm_create(request, cluster_slug):
-    cluster = get_object_or_404(Cluster.objects.visible_to(request.user), slug=cluster_slug)
-    require(request.user, cluster, "request_vm")
+    cluster = get_for_user_or_404(
+        Cluster.objects.all(), request.user, "request_vm", slug=cluster_slug
+    )
     networks = list(cluster.networks.values_list("name", flat=True))
     initial, disk_initial, nic_initial = _template_initial(cluster, request)
     data = request.POST or None

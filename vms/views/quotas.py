@@ -5,11 +5,11 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from access.permissions import require
+from access.permissions import get_for_user_or_404
 from clusters.models import Cluster
 from vms import approvals, quotas
 from vms.models import Quota, VirtualMachine
@@ -93,8 +93,7 @@ def _owners_on(cluster):
 @login_required
 def cluster_quotas(request, slug):
     """The admins' view: the default quota, and each owner's usage and limits."""
-    cluster = get_object_or_404(Cluster.objects.visible_to(request.user), slug=slug)
-    require(request.user, cluster, "admin")
+    cluster = get_for_user_or_404(Cluster.objects.all(), request.user, "admin", slug=slug)
     default = Quota.objects.filter(cluster=cluster, owner_user=None, owner_group=None).first()
     form = QuotaForm(
         request.POST if request.method == "POST" else None,
@@ -126,8 +125,7 @@ def _owner_from_key(key):
 @login_required
 def owner_quota(request, slug, owner_key):
     """An admin sets one owner's quota on the cluster."""
-    cluster = get_object_or_404(Cluster.objects.visible_to(request.user), slug=slug)
-    require(request.user, cluster, "admin")
+    cluster = get_for_user_or_404(Cluster.objects.all(), request.user, "admin", slug=slug)
     owner, owner_ids = _owner_from_key(owner_key)
     if owner is None:
         return redirect("clusters:quotas", cluster.slug)

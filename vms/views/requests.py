@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from access.permissions import permissions_on, require
+from access.permissions import get_for_user_or_404, permissions_on, require
 from clusters.models import Cluster
 from vms import approvals, services
 from vms.forms.create import owner_choices_for
@@ -123,8 +123,9 @@ def request_withdraw(request, kind, pk):
 @login_required
 def quota_request_new(request, cluster_slug):
     """Ask for a larger quota on a cluster where one may create or request VMs."""
-    cluster = get_object_or_404(Cluster.objects.visible_to(request.user), slug=cluster_slug)
-    require(request.user, cluster, "request_vm")
+    cluster = get_for_user_or_404(
+        Cluster.objects.all(), request.user, "request_vm", slug=cluster_slug
+    )
     form = QuotaRequestForm(request.POST or None, owners=owner_choices_for(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
