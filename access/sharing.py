@@ -75,14 +75,14 @@ def holders(obj) -> list[Holder]:
     """Every user, then every group, holding a permission on `obj`, by name (two queries)."""
     user_table, group_table = _tables(obj)
     names = list(permission_names(obj))
-    result = []
+    result: list[Holder] = []
     for table, related in ((user_table, "user"), (group_table, "group")):
         rows = (
             table.objects.filter(content_object=obj, permission__codename__in=names)
             .select_related(related, "permission")
             .order_by(f"{related}__{'username' if related == 'user' else 'name'}")
         )
-        by_grantee = {}
+        by_grantee: dict[int, Holder] = {}
         for row in rows:
             grantee_obj = getattr(row, related)
             holder = by_grantee.setdefault(grantee_obj.pk, Holder(Grantee(grantee_obj)))

@@ -1,8 +1,16 @@
 """Build a backend for a cluster row. Only workers call backend methods."""
 
-from clusters.backends.base import Backend, GanetiConnection, LibvirtConnection
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from clusters.backends.base import GanetiConnection, LibvirtConnection
 from clusters.choices import CertificateTrust, ClusterKind
 from clusters.crypto import CredentialsUnreadable, UnreadableSecret
+
+if TYPE_CHECKING:
+    from clusters.backends.ganeti import GanetiBackend
+    from clusters.backends.libvirt import LibvirtBackend
 
 
 def connection_for(cluster) -> GanetiConnection | LibvirtConnection:
@@ -21,14 +29,17 @@ def connection_for(cluster) -> GanetiConnection | LibvirtConnection:
     )
 
 
-def backend_for(cluster) -> Backend:
+def backend_for(cluster) -> GanetiBackend | LibvirtBackend:
     connection = connection_for(cluster)
-    # Imported here: the web process, which never calls a backend, does not load libvirt or
-    # urllib3; workers import both once before forking (settings.JOB_PRELOAD_MODULES).
+    # Each backend is imported when used: the web process, which never calls a backend, does
+    # not load libvirt or urllib3; workers import both once before forking
+    # (settings.JOB_PRELOAD_MODULES).
     if isinstance(connection, LibvirtConnection):
+        # Loads libvirt (see above).
         from clusters.backends.libvirt import LibvirtBackend
 
         return LibvirtBackend(connection)
+    # Loads requests and urllib3 (see above).
     from clusters.backends.ganeti import GanetiBackend
 
     return GanetiBackend(connection)

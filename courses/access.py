@@ -55,6 +55,7 @@ def readable_wikis(queryset, user):
         return queryset.none()
     if user.is_superuser:
         return queryset
+    # Imported here: courses.models imports this module for its querysets.
     from courses.models import Assignment
 
     published = Assignment.objects.filter(

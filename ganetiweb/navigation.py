@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.log import may_read_log
 from notifications.models import Notification
+from vms.approvals import pending_for
 
 # (label, URL name, shown to: False everyone, True staff only, or a predicate on the user)
 SECTIONS = [
@@ -47,8 +48,6 @@ def navigation(request):
 
 def pending_requests_for(user) -> int:
     """How many VM and quota requests wait for this user's decision (two counts)."""
-    from vms.approvals import pending_for
-
     return sum(queryset.count() for queryset in pending_for(user))
 
 

@@ -16,6 +16,7 @@ from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rq import Worker
+from rq.worker import BaseWorker
 
 from jobs import registry
 from jobs.models import Job, JobStatus
@@ -25,7 +26,7 @@ from jobs.runner import JobProgress, run_job
 SILENCE = timedelta(minutes=3)
 
 
-def _alive(worker: Worker) -> bool:
+def _alive(worker: BaseWorker) -> bool:
     if worker.hostname == socket.gethostname() and worker.pid:
         try:
             os.kill(worker.pid, 0)

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from clusters.backends.base import Backend, Progress, VMChanges, VMSpec
+from clusters.backends.base import Operations, Progress, VMChanges, VMSpec
 from clusters.choices import ClusterKind
 from clusters.models import Node
 from jobs import registry
@@ -59,7 +59,7 @@ class Operation:
 
     kind: str
     label: Any  # how job lists name it: "shut down"
-    call: Callable[[Job, Backend, Progress], object]
+    call: Callable[[Job, Operations, Progress], object]
     on: str = "vm"
     # The VM permission it needs (`on="vm"`), or the cluster permission (`on="node"`).
     permission: str = ""
@@ -342,7 +342,8 @@ def available_for(vm) -> list[Operation]:
 
 
 # The kinds of job on VMs and nodes, as the code and the tests name them (JobKind.START): made
-# from the declarations, so a kind is named in one place only.
-JobKind = models.TextChoices(
+# from the declarations, so a kind is named in one place only. django-stubs types the call
+# `TextChoices(value)` (a member lookup), not Enum's functional API that makes a new class.
+JobKind = models.TextChoices(  # type: ignore[call-overload]
     "JobKind", [(op.kind.upper(), (op.kind, op.label)) for op in OPERATIONS]
 )

@@ -43,6 +43,22 @@ class GanetiOperations(Operations):
     #: Seconds between two polls of a running job; a job takes a second or more.
     job_poll: float = 1.0
 
+    if TYPE_CHECKING:
+        # What the mixin uses of GanetiBackend, declared for the type checker only.
+        def get(
+            self, path: str, params: dict | None = None, *, timeout: float | None = None
+        ) -> Any: ...
+        def post(self, path: str, body: Any = None, params: dict | None = None) -> Any: ...
+        def put(self, path: str, body: Any = None, params: dict | None = None) -> Any: ...
+        def delete(self, path: str, body: Any = None, params: dict | None = None) -> Any: ...
+        def wait_for_job(
+            self,
+            job_id: int | str,
+            on_log: OnLog | None = None,
+            poll: float = 1.0,
+            timeout: float = 3600.0,
+        ) -> dict: ...
+
     # --- instances
 
     def create_vm(self, spec: VMSpec, progress: Progress) -> None:

@@ -16,11 +16,13 @@ import contextlib
 import time
 import xml.etree.ElementTree as ET  # noqa: S405 (only for the type of libvirt's elements)
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import libvirt
 
 from .base import (
     BackendError,
+    LibvirtConnection,
     NotFound,
     OperationFailed,
     Operations,
@@ -54,6 +56,12 @@ class LibvirtOperations(Operations):
 
     #: Seconds between two looks at the state of a VM that shuts down.
     state_poll: float = 0.5
+
+    # What the mixin uses of LibvirtBackend, declared for the type checker only.
+    connection: LibvirtConnection
+    if TYPE_CHECKING:
+
+        def _host(self, uri: str) -> contextlib.AbstractContextManager[libvirt.virConnect]: ...
 
     # --- creation
 
@@ -299,6 +307,7 @@ class LibvirtOperations(Operations):
     @contextlib.contextmanager
     def _vm(self, vm: str, uri: str) -> Iterator[tuple[libvirt.virDomain, Host]]:
         """The VM's domain on its host (`uri`, or the host that has it), translating errors."""
+        uris: tuple[str, ...]
         if uri:
             self._known(uri)
             uris = (uri,)

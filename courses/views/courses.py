@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from courses import grading, services
+from courses import grading, services, wiki
 from courses.access import can_teach, teaches
 from courses.forms import (
     AssignmentForm,
@@ -19,6 +19,7 @@ from courses.forms import (
 )
 from courses.models import Course, GroupMembership
 from courses.views.common import taught_course, visible_course
+from courses.views.groups import latest_run
 
 
 @login_required
@@ -221,9 +222,6 @@ def _posted_cells(request, assignment, groups):
 @login_required
 def grading_group(request, slug, pk, group):
     """One group's wiki and evidence beside its grades."""
-    from courses import wiki
-    from courses.views.groups import latest_run
-
     course = taught_course(request, slug)
     assignment = get_object_or_404(course.assignments, pk=pk)
     group = get_object_or_404(course.groups.select_related("cluster"), pk=group)
