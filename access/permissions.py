@@ -1,4 +1,4 @@
-"""Who may see and do what: the one place that decides, for views, API and consumers alike.
+"""Who may see and do what: the one place that decides, for views, jobs and consumers alike.
 
 Every object a request touches is fetched through `visible_to(user, perm)` on its queryset
 (`ClusterQuerySet`, `VirtualMachineQuerySet`): the rules live there, beside the models they
@@ -117,7 +117,7 @@ def get_for_user_or_404(queryset, user, perm: str | None = None, message=None, *
     """The object of `queryset` found by `lookup` that the user may see, else a 404; when
     `perm` is given and the user sees the object but does not hold it, a 403 that says so.
 
-    One query: whether the user holds `perm` comes back with the object. Views, the API and
+    One query: whether the user holds `perm` comes back with the object. Views and
     the console consumer all fetch clusters and VMs through here.
     """
     visible = queryset.visible_to(user)
