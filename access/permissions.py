@@ -117,8 +117,9 @@ def get_for_user_or_404(queryset, user, perm: str | None = None, message=None, *
     """The object of `queryset` found by `lookup` that the user may see, else a 404; when
     `perm` is given and the user sees the object but does not hold it, a 403 that says so.
 
-    One query: whether the user holds `perm` comes back with the object. Views and
-    the console consumer all fetch clusters and VMs through here.
+    One query: whether the user holds `perm` comes back with the object. Views fetch clusters
+    and VMs through here; the console consumer, which answers no 404, through the same
+    `visible_to` querysets.
     """
     visible = queryset.visible_to(user)
     if perm is not None:
