@@ -13,7 +13,8 @@ few diskless instances and hard-reboots them, round-robin, ``--jobs`` times (200
 It prints jobs per second and per-job times for both, with (b)'s ratio to (a), and (b)'s
 enqueue-to-start latency (Job.created_at -> Job.started_at).
 
-    .venv/bin/python bench/job_runner.py [--jobs 200 --instances 6] [--postgres | --database-url URL]
+    .venv/bin/python bench/job_runner.py [--jobs 200 --instances 6]
+        [--postgres | --database-url URL]
 """
 
 from __future__ import annotations

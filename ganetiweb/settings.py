@@ -154,7 +154,8 @@ RQ = {
     "COMMIT_MODE": "auto",
 }
 # What the jobs run, imported by a worker once before it forks a work horse per job; otherwise
-# every work horse imports them again, 70-90 ms of each job's time (bench/README.md, `job_runner.py`).
+# every work horse imports them again, 70-90 ms of each job's time (bench/README.md,
+# `job_runner.py`).
 # The apps' job modules are imported by their AppConfig.ready, which registers their kinds.
 JOB_PRELOAD_MODULES = ["clusters.backends.ganeti", "clusters.backends.libvirt"]
 CHANNEL_LAYERS = {
