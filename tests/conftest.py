@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: the personas, and the real services as plugins."""
+"""Fixtures shared by every test: the personas (tests/personas.py), and the real services as
+plugins."""
 
 import django_rq
 import pytest
@@ -8,13 +9,12 @@ from django.utils import translation
 from rq import SimpleWorker
 
 pytest_plugins = [
+    "tests.personas",
     "tests.fixtures_services",
     "tests.fixtures_ganeti",
     "tests.fixtures_browser",
     "tests.fixtures_multinode",
 ]
-
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session")
@@ -24,16 +24,6 @@ def django_db_modify_db_settings(tmp_path_factory):
     if database["ENGINE"] == "django.db.backends.sqlite3":
         test_db = tmp_path_factory.mktemp("database") / "test.sqlite3"
         database.setdefault("TEST", {})["NAME"] = str(test_db)
-
-
-@pytest.fixture
-def superuser(django_user_model):
-    return django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
-
-
-@pytest.fixture
-def plain_user(django_user_model):
-    return django_user_model.objects.create_user("alice", "alice@example.com", PASSWORD)
 
 
 class Worker:

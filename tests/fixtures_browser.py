@@ -71,7 +71,7 @@ def screenshot(page, request):
 
 def log_in(page, live_site, username, language=None):
     """Sign in through the login form, as a person would, and land on the dashboard."""
-    from tests.conftest import PASSWORD
+    from tests.personas import PASSWORD
 
     if language:
         cookie = {"name": "django_language", "value": language, "url": live_site.url}

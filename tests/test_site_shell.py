@@ -6,7 +6,7 @@ from django.core.checks import run_checks
 from django.urls import reverse
 
 from ganetiweb.asgi import application
-from tests.conftest import PASSWORD
+from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -15,14 +15,14 @@ URL = reverse("audit:list")
 
 
 @pytest.fixture
-def entries(superuser, cluster_admin, owner, alpha, beta, vm1):
-    """An owner change on alpha's vm1, a grant on beta, and a change to no cluster."""
+def entries(superuser, cluster_admin, owner, cluster, other_cluster, owned_vm):
+    """An owner change on the owned VM, a grant on the other cluster, and a change to no cluster."""
     return [
-        record(cluster_admin, AuditAction.OWNER_CHANGE, vm1, old="", new="user:oscar"),
+        record(cluster_admin, AuditAction.OWNER_CHANGE, owned_vm, old="", new="user:oscar"),
         record(
             superuser,
             AuditAction.PERMISSION_GRANT,
-            beta,
+            other_cluster,
             grantee="user:carla",
             permissions=["admin"],
         ),
@@ -49,9 +49,9 @@ def test_a_cluster_admin_reads_the_entries_of_their_clusters_only(
 
 
 def test_users_who_administer_no_cluster_are_refused(
-    client_for, owner, viewer, plain_user, entries
+    client_for, owner, power_user, outsider, entries
 ):
-    for user in (owner, viewer, plain_user):
+    for user in (owner, power_user, outsider):
         assert client_for(user).get(URL).status_code == 403
 
 
@@ -83,9 +83,9 @@ def test_a_cluster_admin_cannot_filter_on_a_cluster_they_do_not_administer(
     assert _rows(response) == [entries[0].pk]
 
 
-def test_the_log_pages_fifty_at_a_time(client_for, superuser, alpha):
+def test_the_log_pages_fifty_at_a_time(client_for, superuser, cluster):
     for i in range(60):
-        record(superuser, AuditAction.CLUSTER_CHANGE, alpha, step=i)
+        record(superuser, AuditAction.CLUSTER_CHANGE, cluster, step=i)
     root = client_for(superuser)
     assert len(_rows(root.get(URL))) == 50
     assert len(_rows(root.get(URL, {"page": 2}))) == 10
@@ -93,16 +93,16 @@ def test_the_log_pages_fifty_at_a_time(client_for, superuser, alpha):
 
 @pytest.mark.parametrize("persona", ["superuser", "cluster_admin"])
 def test_the_log_keeps_its_query_count_whatever_the_number_of_rows(
-    request, client_for, persona, alpha, vm1, django_assert_max_num_queries
+    request, client_for, persona, cluster, owned_vm, django_assert_max_num_queries
 ):
     user = request.getfixturevalue(persona)
     browser = client_for(user)
-    record(user, AuditAction.OWNER_CHANGE, vm1, old="", new="user:x")
+    record(user, AuditAction.OWNER_CHANGE, owned_vm, old="", new="user:x")
     with django_assert_max_num_queries(12) as few:
         browser.get(URL)
     for i in range(40):
-        record(user, AuditAction.OWNER_CHANGE, vm1, old="", new=f"user:{i}")
-        record(user, AuditAction.CLUSTER_CHANGE, alpha, step=i)
+        record(user, AuditAction.OWNER_CHANGE, owned_vm, old="", new=f"user:{i}")
+        record(user, AuditAction.CLUSTER_CHANGE, cluster, step=i)
     with django_assert_max_num_queries(len(few.captured_queries)):
         browser.get(URL)
 

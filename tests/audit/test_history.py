@@ -13,33 +13,33 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_vm_page_shows_its_history_to_whoever_sees_the_vm(
-    client_for, cluster_admin, viewer, owner, vm1
+    client_for, cluster_admin, power_user, owner, owned_vm
 ):
-    vm1.refresh_from_db()
-    change_owner(cluster_admin, vm1, viewer)
-    response = client_for(viewer).get(reverse("vms:detail", args=["alpha", vm1.name]))
+    owned_vm.refresh_from_db()
+    change_owner(cluster_admin, owned_vm, power_user)
+    response = client_for(power_user).get(reverse("vms:detail", args=["alpha", owned_vm.name]))
     assert [e.action for e in response.context["history"]] == [AuditAction.OWNER_CHANGE]
-    assert b"from oscar to victor" in response.content
+    assert b"from oscar to paula" in response.content
     assert b"owner changed" in response.content
 
 
 def test_the_cluster_page_shows_the_clusters_history_but_not_its_vms(
-    client_for, cluster_admin, plain_user, alpha, vm1
+    client_for, cluster_admin, outsider, cluster, owned_vm
 ):
-    sharing.grant(cluster_admin, alpha, Grantee(plain_user), ["request_vm"])
-    record(cluster_admin, AuditAction.VM_OPERATION, vm1, kind="reboot")
-    response = client_for(plain_user).get(reverse("clusters:detail", args=["alpha"]))
+    sharing.grant(cluster_admin, cluster, Grantee(outsider), ["request_vm"])
+    record(cluster_admin, AuditAction.VM_OPERATION, owned_vm, kind="reboot")
+    response = client_for(outsider).get(reverse("clusters:detail", args=["alpha"]))
     assert [e.action for e in response.context["history"]] == [AuditAction.PERMISSION_GRANT]
     assert "Request VMs to alice" in response.content.decode()
 
 
 def test_history_for_reads_in_one_query_and_keeps_the_latest(
-    cluster_admin, vm1, django_assert_num_queries
+    cluster_admin, owned_vm, django_assert_num_queries
 ):
     for i in range(25):
-        record(cluster_admin, AuditAction.VM_OPERATION, vm1, step=i)
-    history_for(vm1)  # the content type is cached from here on
+        record(cluster_admin, AuditAction.VM_OPERATION, owned_vm, step=i)
+    history_for(owned_vm)  # the content type is cached from here on
     with django_assert_num_queries(1):
-        entries = history_for(vm1)
+        entries = history_for(owned_vm)
         assert [entry.actor.username for entry in entries] == ["carla"] * 20
     assert entries[0].details == {"step": 24}

@@ -122,11 +122,11 @@ def test_it_refuses_a_ticket_used_before(superuser, console_vm):
     assert is_refused(path, client)
 
 
-def test_it_refuses_another_users_ticket(superuser, plain_user, console_vm):
-    assign_perm("console", plain_user, console_vm)
+def test_it_refuses_another_users_ticket(superuser, outsider, console_vm):
+    assign_perm("console", outsider, console_vm)
     path = ticket_for(logged_in(superuser), console_vm)["path"]
 
-    assert is_refused(path, logged_in(plain_user))
+    assert is_refused(path, logged_in(outsider))
 
 
 def test_it_refuses_a_ticket_from_another_session_of_the_same_user(superuser, console_vm):
@@ -148,29 +148,29 @@ def test_it_refuses_a_page_of_another_origin(superuser, console_vm):
     assert is_refused(ticket_for(client, console_vm)["path"], client, b"http://evil.example")
 
 
-def test_it_refuses_a_user_who_lost_the_permission_after_the_ticket(plain_user, console_vm):
-    assign_perm("console", plain_user, console_vm)
-    client = logged_in(plain_user)
+def test_it_refuses_a_user_who_lost_the_permission_after_the_ticket(outsider, console_vm):
+    assign_perm("console", outsider, console_vm)
+    client = logged_in(outsider)
     path = ticket_for(client, console_vm)["path"]
-    remove_perm("console", plain_user, console_vm)
+    remove_perm("console", outsider, console_vm)
 
     assert is_refused(path, client)
 
 
-def test_it_refuses_a_user_without_the_console_permission(plain_user, console_vm):
-    assign_perm("power", plain_user, console_vm)
-    client = logged_in(plain_user)
-    ticket = issue_ticket(plain_user, console_vm, client.session.session_key)
+def test_it_refuses_a_user_without_the_console_permission(outsider, console_vm):
+    assign_perm("power", outsider, console_vm)
+    client = logged_in(outsider)
+    ticket = issue_ticket(outsider, console_vm, client.session.session_key)
 
     assert is_refused(f"/ws/console/{console_vm.pk}/?ticket={ticket}", client)
 
 
 def test_revoking_the_permission_ends_the_session_and_the_audit_log_has_it(
-    plain_user, console_vm, settings
+    outsider, console_vm, settings
 ):
     settings.CONSOLE_RECHECK_SECONDS = 0.2
-    assign_perm("console", plain_user, console_vm)
-    client = logged_in(plain_user)
+    assign_perm("console", outsider, console_vm)
+    client = logged_in(outsider)
     path = ticket_for(client, console_vm)["path"]
 
     async def session():
@@ -178,7 +178,7 @@ def test_revoking_the_permission_ends_the_session_and_the_audit_log_has_it(
         assert connected
         assert await communicator.receive_from(timeout=WAIT) == b"RFB 003.008\n"
         await communicator.send_to(bytes_data=b"RFB 003.008\n")
-        await remove_perm_async("console", plain_user, console_vm)
+        await remove_perm_async("console", outsider, console_vm)
         while True:  # the security types arrive first, then the close
             output = await communicator.receive_output(timeout=WAIT)
             if output["type"] == "websocket.close":
@@ -187,7 +187,7 @@ def test_revoking_the_permission_ends_the_session_and_the_audit_log_has_it(
 
     assert run(session) == consumers.CLOSE_REVOKED
     entry = AuditEntry.objects.get(action=AuditAction.CONSOLE_SESSION)
-    assert entry.actor == plain_user and entry.object_id == str(console_vm.pk)
+    assert entry.actor == outsider and entry.object_id == str(console_vm.pk)
     assert entry.details["bytes_to_vm"] == 12
     assert entry.details["bytes_from_vm"] >= 12
     assert entry.details["started"] <= entry.details["ended"]

@@ -39,16 +39,16 @@ def console_url(vm):
     return reverse("vms:console", args=[vm.cluster.slug, vm.name])
 
 
-def test_it_gives_a_console_holder_a_single_use_ticket_bound_to_user_vm_and_session(plain_user, vm):
-    assign_perm("console", plain_user, vm)
-    client = logged_in(plain_user)
+def test_it_gives_a_console_holder_a_single_use_ticket_bound_to_user_vm_and_session(outsider, vm):
+    assign_perm("console", outsider, vm)
+    client = logged_in(outsider)
 
     answer = client.post(ticket_url(vm)).json()
 
     store = redis.Redis.from_url(settings.CONSOLE_REDIS_URL)
     key = TICKET_KEY.format(answer["ticket"])
     assert json.loads(store.get(key)) == {
-        "user": plain_user.pk,
+        "user": outsider.pk,
         "vm": vm.pk,
         "session": client.session.session_key,
     }
@@ -57,16 +57,16 @@ def test_it_gives_a_console_holder_a_single_use_ticket_bound_to_user_vm_and_sess
     assert client.post(ticket_url(vm)).json()["ticket"] != answer["ticket"]
 
 
-def test_it_hides_the_vm_from_a_user_who_cannot_see_it(plain_user, vm):
-    client = logged_in(plain_user)
+def test_it_hides_the_vm_from_a_user_who_cannot_see_it(outsider, vm):
+    client = logged_in(outsider)
 
     assert client.post(ticket_url(vm)).status_code == 404
     assert client.get(console_url(vm)).status_code == 404
 
 
-def test_it_refuses_console_to_a_user_who_sees_the_vm_without_the_permission(plain_user, vm):
-    assign_perm("power", plain_user, vm)
-    client = logged_in(plain_user)
+def test_it_refuses_console_to_a_user_who_sees_the_vm_without_the_permission(outsider, vm):
+    assign_perm("power", outsider, vm)
+    client = logged_in(outsider)
 
     response = client.post(ticket_url(vm))
 
@@ -106,11 +106,11 @@ def test_it_refuses_a_console_on_the_loopback_address_of_another_machine(superus
     assert "loopback" in response.json()["error"]
 
 
-def test_the_console_page_has_the_controls_and_the_ticket_url(plain_user, vm):
-    vm.owner_user = plain_user
+def test_the_console_page_has_the_controls_and_the_ticket_url(outsider, vm):
+    vm.owner_user = outsider
     vm.save()
 
-    page = logged_in(plain_user).get(console_url(vm)).content.decode()
+    page = logged_in(outsider).get(console_url(vm)).content.decode()
 
     for control in ("console-connect", "console-disconnect", "console-cad", "console-scale"):
         assert f'id="{control}"' in page
@@ -118,10 +118,10 @@ def test_the_console_page_has_the_controls_and_the_ticket_url(plain_user, vm):
     assert "vendor/novnc/core/rfb" in page
 
 
-def test_the_vm_page_offers_the_console_only_to_holders_of_the_permission(plain_user, vm):
-    client = logged_in(plain_user)
-    assign_perm("power", plain_user, vm)
+def test_the_vm_page_offers_the_console_only_to_holders_of_the_permission(outsider, vm):
+    client = logged_in(outsider)
+    assign_perm("power", outsider, vm)
     assert console_url(vm) not in client.get(vm.get_absolute_url()).content.decode()
 
-    assign_perm("console", plain_user, vm)
+    assign_perm("console", outsider, vm)
     assert console_url(vm) in client.get(vm.get_absolute_url()).content.decode()

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from courses import grading, services
 from courses.models import Assignment, Course
-from tests.conftest import PASSWORD
+from tests.personas import PASSWORD
 
 
 def _user(django_user_model, name):

@@ -95,15 +95,16 @@ def cluster_admins_on_vm(status=200):
     return {**vm_perm("admin", 403), "cluster_admin": status, "superuser": status}
 
 
-def teachers(status, member=404, student=404, other=404):
-    """Course pages: the teacher (and superusers) get `status`; the group's member, a student of
-    another group (the viewer) and people outside the course (owner, outsider) get theirs."""
+def teachers(status, in_group=404, student=404, other=404):
+    """Course pages: the teacher (the cluster admin) and superusers get `status`; the member of
+    the course group the URLs name (the power user), a student of another group (the viewer) and
+    people outside the course (owner, outsider) get theirs."""
     return {
         "anonymous": 302,
         "outsider": other,
         "owner": other,
         "viewer": student,
-        "member": member,
+        "power_user": in_group,
         "cluster_admin": status,
         "superuser": status,
     }
@@ -214,40 +215,42 @@ CASES = {
     "notifications:mark_all_read": [((), "post", logged_in(302))],
     # Coursework: the cluster admin teaches the course; see tests/matrix/world.py.
     "courses:list": [((), "get", logged_in())],
-    "courses:create": [((), "get", teachers(200, member=403, student=403, other=403))],
-    "courses:detail": [((C,), "get", teachers(200, member=200, student=200))],
-    "courses:assignment": [((C, A), "get", teachers(200, member=200, student=200))],
-    "courses:edit": [((C,), "get", teachers(200, member=403, student=403))],
+    "courses:create": [((), "get", teachers(200, in_group=403, student=403, other=403))],
+    "courses:detail": [((C,), "get", teachers(200, in_group=200, student=200))],
+    "courses:assignment": [((C, A), "get", teachers(200, in_group=200, student=200))],
+    "courses:edit": [((C,), "get", teachers(200, in_group=403, student=403))],
     "courses:students": [
-        ((C,), "get", teachers(200, member=403, student=403)),
-        ((C,), "post", teachers(200, member=403, student=403)),
+        ((C,), "get", teachers(200, in_group=403, student=403)),
+        ((C,), "post", teachers(200, in_group=403, student=403)),
     ],
-    "courses:assignment_create": [((C,), "get", teachers(200, member=403, student=403))],
-    "courses:assignment_edit": [((C, A), "get", teachers(200, member=403, student=403))],
-    "courses:assignment_flags": [((C, A), "post", teachers(302, member=403, student=403))],
-    "courses:grades": [((C, A), "get", teachers(200, member=403, student=403))],
-    "courses:grades_csv": [((C, A), "get", teachers(200, member=403, student=403))],
-    "courses:grade_group": [((C, A, G), "get", teachers(200, member=403, student=403))],
-    "courses:group_create": [((C,), "post", teachers(302, member=302, student=302))],
-    "courses:group_join": [((C,), "post", teachers(302, member=302, student=302))],
-    "courses:group": [((C, G), "get", teachers(200, member=200))],
-    "courses:group_leave": [((C, G), "post", teachers(302, member=302))],
-    "courses:group_members": [((C, G), "post", teachers(302, member=403, student=403))],
-    "courses:group_reopen": [((C, G), "post", teachers(302, member=403, student=403))],
-    "courses:group_cluster": [((C, G), "get", teachers(200, member=200))],
-    "courses:group_trust": [((C, G), "post", teachers(302, member=302))],
-    "courses:checks_run": [((C, G), "post", teachers(302, member=302))],
-    "courses:check_run": [((C, G, "{run}"), "get", teachers(200, member=200))],
-    "courses:wiki": [((C, G), "get", teachers(302, member=302))],
-    "courses:wiki_create": [((C, G), "get", teachers(403, member=200))],
-    "courses:wiki_page": [((C, G, P), "get", teachers(200, member=200))],
-    "courses:wiki_edit": [((C, G, P), "get", teachers(403, member=200))],
-    "courses:wiki_history": [((C, G, P), "get", teachers(200, member=200))],
-    "courses:wiki_diff": [((C, G, P, "?from={rev0}&to={rev1}"), "get", teachers(200, member=200))],
-    "courses:wiki_revision": [((C, G, P, "{rev0}"), "get", teachers(200, member=200))],
-    "courses:wiki_restore": [((C, G, P, "{rev0}"), "post", teachers(403, member=302))],
-    "courses:wiki_images": [((C, G, P), "post", teachers(403, member=302))],
-    "courses:wiki_image": [((C, G, P, "{image}"), "get", teachers(200, member=200))],
+    "courses:assignment_create": [((C,), "get", teachers(200, in_group=403, student=403))],
+    "courses:assignment_edit": [((C, A), "get", teachers(200, in_group=403, student=403))],
+    "courses:assignment_flags": [((C, A), "post", teachers(302, in_group=403, student=403))],
+    "courses:grades": [((C, A), "get", teachers(200, in_group=403, student=403))],
+    "courses:grades_csv": [((C, A), "get", teachers(200, in_group=403, student=403))],
+    "courses:grade_group": [((C, A, G), "get", teachers(200, in_group=403, student=403))],
+    "courses:group_create": [((C,), "post", teachers(302, in_group=302, student=302))],
+    "courses:group_join": [((C,), "post", teachers(302, in_group=302, student=302))],
+    "courses:group": [((C, G), "get", teachers(200, in_group=200))],
+    "courses:group_leave": [((C, G), "post", teachers(302, in_group=302))],
+    "courses:group_members": [((C, G), "post", teachers(302, in_group=403, student=403))],
+    "courses:group_reopen": [((C, G), "post", teachers(302, in_group=403, student=403))],
+    "courses:group_cluster": [((C, G), "get", teachers(200, in_group=200))],
+    "courses:group_trust": [((C, G), "post", teachers(302, in_group=302))],
+    "courses:checks_run": [((C, G), "post", teachers(302, in_group=302))],
+    "courses:check_run": [((C, G, "{run}"), "get", teachers(200, in_group=200))],
+    "courses:wiki": [((C, G), "get", teachers(302, in_group=302))],
+    "courses:wiki_create": [((C, G), "get", teachers(403, in_group=200))],
+    "courses:wiki_page": [((C, G, P), "get", teachers(200, in_group=200))],
+    "courses:wiki_edit": [((C, G, P), "get", teachers(403, in_group=200))],
+    "courses:wiki_history": [((C, G, P), "get", teachers(200, in_group=200))],
+    "courses:wiki_diff": [
+        ((C, G, P, "?from={rev0}&to={rev1}"), "get", teachers(200, in_group=200))
+    ],
+    "courses:wiki_revision": [((C, G, P, "{rev0}"), "get", teachers(200, in_group=200))],
+    "courses:wiki_restore": [((C, G, P, "{rev0}"), "post", teachers(403, in_group=302))],
+    "courses:wiki_images": [((C, G, P), "post", teachers(403, in_group=302))],
+    "courses:wiki_image": [((C, G, P, "{image}"), "get", teachers(200, in_group=200))],
 }
 # POST-only views answer a logged-in GET with 405, before any permission check.
 POST_ONLY = [name for name, cases in CASES.items() if {c[1] for c in cases} == {"post"}]

@@ -15,42 +15,42 @@ DETAIL = reverse("clusters:detail", args=["alpha"])
 
 
 def test_a_cluster_admin_gives_a_user_create_vm_and_takes_it_back(
-    client_for, cluster_admin, plain_user, alpha
+    client_for, cluster_admin, outsider, cluster
 ):
-    admin = client_for(cluster_admin)
-    alice = client_for(plain_user)
+    carla = client_for(cluster_admin)
+    alice = client_for(outsider)
     assert alice.get(DETAIL).status_code == 404
 
-    admin.post(
+    carla.post(
         SHARING, {"action": "grant", "kind": "user", "name": "alice", "perms": ["create_vm"]}
     )
     page = alice.get(DETAIL)
     assert page.status_code == 200
     assert page.context["cluster_perms"] == {"create_vm", "request_vm"}
 
-    admin.post(SHARING, {"action": "revoke", "grantee": f"user:{plain_user.pk}"})
+    carla.post(SHARING, {"action": "revoke", "grantee": f"user:{outsider.pk}"})
     assert alice.get(DETAIL).status_code == 404
     entries = AuditEntry.objects.order_by("pk")
     assert [e.action for e in entries] == [
         AuditAction.PERMISSION_GRANT,
         AuditAction.PERMISSION_REVOKE,
     ]
-    assert all(e.cluster == alpha and e.details["grantee"] == "user:alice" for e in entries)
+    assert all(e.cluster == cluster and e.details["grantee"] == "user:alice" for e in entries)
 
 
 def test_a_group_made_cluster_admin_makes_its_members_admins(
-    client_for, cluster_admin, plain_user, alpha
+    client_for, cluster_admin, outsider, cluster
 ):
     ops = Group.objects.create(name="ops")
-    plain_user.groups.add(ops)
+    outsider.groups.add(ops)
     client_for(cluster_admin).post(
         SHARING, {"action": "grant", "kind": "group", "name": "ops", "perms": ["admin"]}
     )
-    assert client_for(plain_user).get(SHARING).status_code == 200
+    assert client_for(outsider).get(SHARING).status_code == 200
 
 
 def test_the_page_shows_holders_with_cluster_permission_columns(
-    client_for, cluster_admin, superuser, alpha
+    client_for, cluster_admin, superuser, cluster
 ):
     response = client_for(superuser).get(SHARING)
     assert [c[0] for c in response.context["columns"]] == [
@@ -65,21 +65,21 @@ def test_the_page_shows_holders_with_cluster_permission_columns(
 
 
 def test_those_who_see_the_cluster_without_admin_get_a_403(
-    client_for, viewer, owner, member, plain_user, alpha
+    client_for, power_user, owner, group_member, outsider, cluster
 ):
-    sharing.grant(None, alpha, Grantee(plain_user), ["create_vm"])
-    for user in (viewer, owner, member, plain_user):
+    sharing.grant(None, cluster, Grantee(outsider), ["create_vm"])
+    for user in (power_user, owner, group_member, outsider):
         assert client_for(user).get(SHARING).status_code == 403, user
         assert client_for(user).post(SHARING, {"action": "revoke"}).status_code == 403, user
 
 
-def test_admins_of_another_cluster_get_a_404(client_for, cluster_admin, beta):
+def test_admins_of_another_cluster_get_a_404(client_for, cluster_admin, other_cluster):
     url = reverse("clusters:permissions", args=["beta"])
     assert client_for(cluster_admin).get(url).status_code == 404
 
 
 def test_an_admin_who_revokes_their_own_admin_is_sent_away_from_the_page(
-    client_for, cluster_admin, alpha
+    client_for, cluster_admin, cluster
 ):
     response = client_for(cluster_admin).post(
         SHARING, {"action": "revoke", "grantee": f"user:{cluster_admin.pk}"}

@@ -1,5 +1,10 @@
+"""The quota tests' cluster: a libvirt cluster with one node, and its default quota.
+
+The personas (tests/personas.py) are made on this `cluster`: `creator` may create VMs on it,
+`cluster_admin` administers it.
+"""
+
 import pytest
-from guardian.shortcuts import assign_perm
 
 from clusters.models import Cluster, Node
 from vms.models import Quota
@@ -20,21 +25,6 @@ def cluster(db):
         cpus=4,
     )
     return cluster
-
-
-@pytest.fixture
-def creator(plain_user, cluster):
-    """alice, who may create VMs on the cluster."""
-    assign_perm("create_vm", plain_user, cluster)
-    return plain_user
-
-
-@pytest.fixture
-def admin(django_user_model, cluster):
-    """bob, the cluster's admin."""
-    user = django_user_model.objects.create_user("bob", "bob@example.com", "x")
-    assign_perm("admin", user, cluster)
-    return user
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ def spec(name, memory=256, vcpus=1, disks=(), start=True):
     return VMSpec(name, memory, vcpus, template, disks=list(disks), start=start)
 
 
-def owned_vm(cluster, user, name, state=ActualState.RUNNING, memory=512, vcpus=1, disk=0):
+def make_owned_vm(cluster, user, name, state=ActualState.RUNNING, memory=512, vcpus=1, disk=0):
     return VirtualMachine.objects.create(
         cluster=cluster,
         name=name,
@@ -38,7 +38,7 @@ def test_a_creation_within_quota_starts_a_job(cluster, creator, default_quota, w
 def test_a_creation_beyond_quota_becomes_a_request_saying_which_limit(
     cluster, creator, default_quota, worker
 ):
-    owned_vm(cluster, creator, "old", memory=900)
+    make_owned_vm(cluster, creator, "old", memory=900)
 
     outcome = approvals.submit_vm_creation(cluster, creator, spec("web1"), {"user": creator.pk})
 
@@ -48,7 +48,7 @@ def test_a_creation_beyond_quota_becomes_a_request_saying_which_limit(
 
 
 def test_a_stopped_vm_counts_its_disk_but_not_its_memory(cluster, creator, default_quota):
-    owned_vm(cluster, creator, "off", state=ActualState.STOPPED, memory=4096, disk=2048)
+    make_owned_vm(cluster, creator, "off", state=ActualState.STOPPED, memory=4096, disk=2048)
 
     assert quotas.usage_of(cluster, {"user": creator.pk}) == quotas.Amounts(0, 2048, 0, 1)
 
@@ -56,8 +56,8 @@ def test_a_stopped_vm_counts_its_disk_but_not_its_memory(cluster, creator, defau
 def test_starting_a_vm_beyond_the_memory_quota_is_refused_with_the_reason(
     cluster, creator, default_quota, worker
 ):
-    owned_vm(cluster, creator, "big", memory=800)
-    off = owned_vm(cluster, creator, "off", state=ActualState.STOPPED, memory=512)
+    make_owned_vm(cluster, creator, "big", memory=800)
+    off = make_owned_vm(cluster, creator, "off", state=ActualState.STOPPED, memory=512)
 
     with pytest.raises(services.OperationRefused, match="over the quota of 1024 MiB of memory"):
         services.request_vm_operation(off, JobKind.START, creator)
@@ -65,7 +65,7 @@ def test_starting_a_vm_beyond_the_memory_quota_is_refused_with_the_reason(
 
 
 def test_growing_a_vm_counts_only_the_growth(cluster, creator, default_quota, worker):
-    vm = owned_vm(cluster, creator, "web", memory=512, vcpus=2)
+    vm = make_owned_vm(cluster, creator, "web", memory=512, vcpus=2)
 
     services.request_vm_operation(vm, JobKind.MODIFY, creator, changes={"memory": 1024})
     assert quotas.usage_of(cluster, {"user": creator.pk}).memory == 1024  # 512 + 512 queued
@@ -82,14 +82,14 @@ def test_a_queued_creation_counts_until_its_vm_exists(cluster, creator, default_
     Job.objects.update(status=JobStatus.SUCCEEDED)  # done, but the row is not stored yet
 
     assert quotas.usage_of(cluster, {"user": creator.pk}).memory == 1024
-    owned_vm(cluster, creator, "a", memory=1024)
+    make_owned_vm(cluster, creator, "a", memory=1024)
     assert quotas.usage_of(cluster, {"user": creator.pk}).memory == 1024  # counted once
 
 
 def test_an_owner_quota_replaces_the_default_and_empty_means_unlimited(
-    cluster, creator, default_quota, admin
+    cluster, creator, default_quota, cluster_admin
 ):
-    approvals.set_quota(admin, cluster, {"user": creator.pk}, {"memory": None, "vms": 50})
+    approvals.set_quota(cluster_admin, cluster, {"user": creator.pk}, {"memory": None, "vms": 50})
 
     limits = quotas.limits_for(cluster, {"user": creator.pk})
 
@@ -112,13 +112,13 @@ def test_a_group_quota_counts_the_group_vms_only(
 
     team = Group.objects.create(name="team")
     creator.groups.add(team)
-    owned_vm(cluster, creator, "mine", memory=1000)
+    make_owned_vm(cluster, creator, "mine", memory=1000)
 
     outcome = approvals.submit_vm_creation(cluster, creator, spec("t1"), {"group": team.pk})
 
     assert isinstance(outcome, Job)
 
 
-def test_a_user_who_may_not_request_cannot_create(cluster, plain_user):
+def test_a_user_who_may_not_request_cannot_create(cluster, outsider):
     with pytest.raises(PermissionDenied):
-        approvals.submit_vm_creation(cluster, plain_user, spec("x"), {"user": plain_user.pk})
+        approvals.submit_vm_creation(cluster, outsider, spec("x"), {"user": outsider.pk})

@@ -1,20 +1,20 @@
-"""The admins' quota pages, and the quota bars on the dashboard and the create form."""
+"""The cluster admins' quota pages, and the quota bars on the dashboard and the create form."""
 
 from django.urls import reverse
 
 from vms.models import Quota, VirtualMachine
 
 
-def test_the_admin_sees_each_owners_usage_and_sets_their_quota(
-    client, admin, creator, cluster, default_quota
+def test_the_cluster_admin_sees_each_owners_usage_and_sets_their_quota(
+    client, cluster_admin, creator, cluster, default_quota
 ):
     VirtualMachine.objects.create(
         cluster=cluster, name="web", owner_user=creator, actual_state="running", memory=512
     )
-    client.force_login(admin)
+    client.force_login(cluster_admin)
 
     page = client.get(reverse("clusters:quotas", args=[cluster.slug])).content.decode()
-    assert "alice" in page and "512 MiB / 1.0 GiB" in page
+    assert "maya" in page and "512 MiB / 1.0 GiB" in page
 
     edit = reverse("clusters:owner_quota", args=[cluster.slug, f"user:{creator.pk}"])
     response = client.post(edit, {"memory": "2048", "vms": ""})
@@ -26,8 +26,8 @@ def test_the_admin_sees_each_owners_usage_and_sets_their_quota(
     assert "512 MiB / 2.0 GiB" in page
 
 
-def test_the_default_quota_is_set_on_the_cluster_page(client, admin, cluster):
-    client.force_login(admin)
+def test_the_default_quota_is_set_on_the_cluster_page(client, cluster_admin, cluster):
+    client.force_login(cluster_admin)
     client.post(reverse("clusters:quotas", args=[cluster.slug]), {"memory": "4096", "vms": "5"})
 
     default = Quota.objects.get(cluster=cluster, owner_user=None, owner_group=None)

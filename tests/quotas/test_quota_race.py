@@ -17,11 +17,11 @@ REPO = Path(__file__).resolve().parents[2]
 def postgres_database(postgres_server):
     """A new, empty database in the test PostgreSQL; its URL."""
     name = f"gwtest_race_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_server.url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(postgres_server.url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
     yield postgres_server.url.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(postgres_server.url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with psycopg.connect(postgres_server.url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def _run(module, database_url, redis_url, *args):

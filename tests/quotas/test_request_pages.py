@@ -39,7 +39,7 @@ def _create(client, cluster, owner, name="web1", memory=512):
 
 
 @pytest.fixture
-def alice(client, creator):
+def creator_client(client, creator):
     client.force_login(creator)
     return client
 
@@ -50,24 +50,30 @@ def _as(client, user):
 
 
 def test_a_vm_beyond_quota_becomes_a_pending_request_the_admins_are_told_of(
-    alice, creator, admin, cluster, default_quota, worker, django_capture_on_commit_callbacks
+    creator_client,
+    creator,
+    cluster_admin,
+    cluster,
+    default_quota,
+    worker,
+    django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = _create(alice, cluster, f"user:{creator.pk}", memory=2048)
+        response = _create(creator_client, cluster, f"user:{creator.pk}", memory=2048)
 
     request = VMRequest.objects.get()
     assert response.status_code == 302 and response["Location"] == request.get_absolute_url()
     assert request.status == "pending" and request.requested_by == creator
     assert "over the quota of 1024 MiB of memory" in request.reason
     assert not Job.objects.exists()
-    assert Notification.objects.filter(user=admin, url=request.get_absolute_url()).exists()
-    assert [m.to for m in mail.outbox] == [["bob@example.com"]]
-    page = alice.get(request.get_absolute_url())
+    assert Notification.objects.filter(user=cluster_admin, url=request.get_absolute_url()).exists()
+    assert [m.to for m in mail.outbox] == [["carla@example.com"]]
+    page = creator_client.get(request.get_absolute_url())
     assert b"Withdraw the request" in page.content and b"Approve" not in page.content
 
 
-def test_the_admin_approves_with_a_change_and_the_creation_job_starts(
-    client, creator, admin, cluster, default_quota, worker
+def test_the_cluster_admin_approves_with_a_change_and_the_creation_job_starts(
+    client, creator, cluster_admin, cluster, default_quota, worker
 ):
     request = VMRequest.objects.create(
         cluster=cluster,
@@ -83,10 +89,10 @@ def test_the_admin_approves_with_a_change_and_the_creation_job_starts(
             "start": True,
         },
     )
-    admin_client = _as(client, admin)
-    assert b"web1" in admin_client.get(reverse("requests:list")).content
+    cluster_admin_client = _as(client, cluster_admin)
+    assert b"web1" in cluster_admin_client.get(reverse("requests:list")).content
 
-    response = admin_client.post(
+    response = cluster_admin_client.post(
         reverse("requests:vm_approve", args=[request.pk]),
         {"memory": "1024", "vcpus": "1", "disks": "", "disk_template": "diskless"},
     )
@@ -94,23 +100,27 @@ def test_the_admin_approves_with_a_change_and_the_creation_job_starts(
     request.refresh_from_db()
     job = Job.objects.get()
     assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
-    assert request.status == "approved" and request.job == job and request.decided_by == admin
+    assert (
+        request.status == "approved" and request.job == job and request.decided_by == cluster_admin
+    )
     assert job.params["spec"]["memory"] == 1024 and job.params["owner"]["user"] == creator.pk
     assert Notification.objects.filter(user=creator, url=job.get_absolute_url()).exists()
     approval = AuditEntry.objects.get(action=AuditAction.REQUEST_APPROVE)
-    assert approval.actor == admin and approval.details["changes"] == ["memory"]
+    assert approval.actor == cluster_admin and approval.details["changes"] == ["memory"]
 
 
-def test_a_refusal_needs_a_reason_and_tells_the_requester(client, creator, admin, cluster):
+def test_a_refusal_needs_a_reason_and_tells_the_requester(client, creator, cluster_admin, cluster):
     request = VMRequest.objects.create(
         cluster=cluster, requested_by=creator, owner_user=creator, spec=SPEC
     )
-    admin_client = _as(client, admin)
-    admin_client.post(reverse("requests:vm_refuse", args=[request.pk]), {"reason": ""})
+    cluster_admin_client = _as(client, cluster_admin)
+    cluster_admin_client.post(reverse("requests:vm_refuse", args=[request.pk]), {"reason": ""})
     request.refresh_from_db()
     assert request.status == "pending"
 
-    admin_client.post(reverse("requests:vm_refuse", args=[request.pk]), {"reason": "No room."})
+    cluster_admin_client.post(
+        reverse("requests:vm_refuse", args=[request.pk]), {"reason": "No room."}
+    )
 
     request.refresh_from_db()
     assert request.status == "refused" and request.decision == "No room."
@@ -119,22 +129,23 @@ def test_a_refusal_needs_a_reason_and_tells_the_requester(client, creator, admin
 
 
 def test_the_requester_withdraws_and_nobody_else_can(
-    client, creator, admin, cluster, django_user_model
+    client, creator, cluster_admin, cluster, outsider
 ):
     request = VMRequest.objects.create(
         cluster=cluster, requested_by=creator, owner_user=creator, spec=SPEC
     )
-    outsider = django_user_model.objects.create_user("eve")
     assert _as(client, outsider).get(request.get_absolute_url()).status_code == 404
     withdraw = reverse("requests:vm_withdraw", args=[request.pk])
-    assert _as(client, admin).post(withdraw).status_code == 403
+    assert _as(client, cluster_admin).post(withdraw).status_code == 403
 
     _as(client, creator).post(withdraw)
 
     request.refresh_from_db()
     assert request.status == "withdrawn"
     approve = reverse("requests:vm_approve", args=[request.pk])
-    _as(client, admin).post(approve, {"memory": "256", "vcpus": "1", "disk_template": "diskless"})
+    _as(client, cluster_admin).post(
+        approve, {"memory": "256", "vcpus": "1", "disk_template": "diskless"}
+    )
     assert not Job.objects.exists()  # a withdrawn request cannot be approved
 
 
@@ -154,11 +165,11 @@ def test_the_requester_cannot_approve_their_own_request(client, creator, cluster
 
 
 def test_a_user_allowed_only_to_request_files_a_request_even_within_quota(
-    client, plain_user, cluster, worker, django_capture_on_commit_callbacks
+    client, outsider, cluster, worker, django_capture_on_commit_callbacks
 ):
-    assign_perm("request_vm", plain_user, cluster)
+    assign_perm("request_vm", outsider, cluster)
     with django_capture_on_commit_callbacks(execute=True):
-        _create(_as(client, plain_user), cluster, f"user:{plain_user.pk}", memory=64)
+        _create(_as(client, outsider), cluster, f"user:{outsider.pk}", memory=64)
 
     request = VMRequest.objects.get()
     assert "an administrator creates them" in request.reason
@@ -166,7 +177,7 @@ def test_a_user_allowed_only_to_request_files_a_request_even_within_quota(
 
 
 def test_approving_a_quota_request_sets_the_owners_quota(
-    client, creator, admin, cluster, default_quota
+    client, creator, cluster_admin, cluster, default_quota
 ):
     _as(client, creator).post(
         reverse("requests:quota_new", args=[cluster.slug]),
@@ -174,15 +185,15 @@ def test_approving_a_quota_request_sets_the_owners_quota(
     )
     request = QuotaRequest.objects.get()
 
-    _as(client, admin).post(reverse("requests:quota_approve", args=[request.pk]))
+    _as(client, cluster_admin).post(reverse("requests:quota_approve", args=[request.pk]))
 
     quota = Quota.objects.get(owner_user=creator)
     assert (quota.use_default, quota.memory, quota.vms) == (False, 4096, None)
-    assert AuditEntry.objects.filter(action=AuditAction.QUOTA_CHANGE, actor=admin).exists()
+    assert AuditEntry.objects.filter(action=AuditAction.QUOTA_CHANGE, actor=cluster_admin).exists()
 
 
-def test_the_admins_queue_counts_only_requests_on_their_clusters(
-    client, creator, admin, cluster, django_user_model, django_assert_max_num_queries
+def test_the_cluster_admins_queue_counts_only_requests_on_their_clusters(
+    client, creator, cluster_admin, cluster, django_user_model, django_assert_max_num_queries
 ):
     from clusters.models import Cluster
 
@@ -193,9 +204,9 @@ def test_the_admins_queue_counts_only_requests_on_their_clusters(
         )
     from vms.approvals import pending_for
 
-    vm_pending, quota_pending = pending_for(admin)
+    vm_pending, quota_pending = pending_for(cluster_admin)
     assert vm_pending.count() == 1 and quota_pending.count() == 0
-    admin_client = _as(client, admin)
+    cluster_admin_client = _as(client, cluster_admin)
     # Session, user, the four lists, and the navigation's counts: however many requests exist.
     with django_assert_max_num_queries(10):
-        assert admin_client.get(reverse("requests:list")).status_code == 200
+        assert cluster_admin_client.get(reverse("requests:list")).status_code == 200

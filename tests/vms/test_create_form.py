@@ -75,7 +75,7 @@ def _post(client, cluster, disks=(), nics=(), **fields):
 
 
 @pytest.fixture
-def admin(client, superuser):
+def superuser_client(client, superuser):
     client.force_login(superuser)
     client.owner = f"user:{superuser.pk}"
     return client
@@ -87,15 +87,15 @@ def _errors(response):
 
 
 def test_a_valid_request_queues_a_creation_job_with_the_clusters_allocator(
-    admin, cluster, worker, django_capture_on_commit_callbacks
+    superuser_client, cluster, worker, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(
-            admin,
+            superuser_client,
             cluster,
             disks=[1024],
             nics=[{"network": "lan"}, {"link": "br1", "mode": "bridged"}],
-            owner=admin.owner,
+            owner=superuser_client.owner,
         )
     job = Job.objects.get()
     assert response["Location"] == job.get_absolute_url()
@@ -112,13 +112,13 @@ def test_a_valid_request_queues_a_creation_job_with_the_clusters_allocator(
     assert worker.queued() == 1
 
 
-def test_an_admin_can_place_the_vm_on_a_node(admin, cluster, worker):
+def test_a_superuser_can_place_the_vm_on_a_node(superuser_client, cluster, worker):
     _post(
-        admin,
+        superuser_client,
         cluster,
         disks=[1024],
         nics=[{"network": "lan"}],
-        owner=admin.owner,
+        owner=superuser_client.owner,
         placement="node2",
     )
     spec = Job.objects.get().params["spec"]
@@ -143,12 +143,14 @@ def test_an_admin_can_place_the_vm_on_a_node(admin, cluster, worker):
     ],
 )
 def test_bad_input_gets_a_clear_error_and_queues_nothing(
-    admin, cluster, worker, fields, disks, nics, message
+    superuser_client, cluster, worker, fields, disks, nics, message
 ):
     from clusters.models import Node
 
     Node.objects.filter(cluster=cluster, name="node1").update(memory_free=4096)
-    response = _post(admin, cluster, disks=disks, nics=nics, owner=admin.owner, **fields)
+    response = _post(
+        superuser_client, cluster, disks=disks, nics=nics, owner=superuser_client.owner, **fields
+    )
     assert response.status_code == 200
     text = (
         _errors(response)
@@ -164,7 +166,7 @@ def test_bad_input_gets_a_clear_error_and_queues_nothing(
     assert not Job.objects.exists()
 
 
-def test_a_template_fills_the_form(admin, cluster):
+def test_a_template_fills_the_form(superuser_client, cluster):
     template = VMTemplate.objects.create(
         cluster=cluster,
         name="small",
@@ -175,13 +177,15 @@ def test_a_template_fills_the_form(admin, cluster):
         os="noop",
         nics=[{"network": "lan", "link": "", "mode": ""}],
     )
-    response = admin.get(reverse("vms:create", args=[cluster.slug]), {"template": template.pk})
+    response = superuser_client.get(
+        reverse("vms:create", args=[cluster.slug]), {"template": template.pk}
+    )
     assert response.context["form"].initial["memory"] == 256
     assert response.context["disks"].initial == [{"size": 2048}]
     assert b"small" in response.content
 
 
-def test_plain_users_cannot_create_yet(client, plain_user, cluster):
-    client.force_login(plain_user)
+def test_outsiders_cannot_create_yet(client, outsider, cluster):
+    client.force_login(outsider)
     assert client.get(reverse("vms:create", args=[cluster.slug])).status_code == 404
     assert list(client.get(reverse("vms:create_start")).context["clusters"]) == []

@@ -48,7 +48,7 @@ def test_a_declared_operation_is_a_button_on_the_vm_page(waving, client):
 
 def test_the_button_is_missing_for_whoever_lacks_its_permission(waving, client):
     world = build_world()
-    client.force_login(world.users["member"])  # holds `power`, not `console`
+    client.force_login(world.users["power_user"])  # holds `power`, not `console`
     page = client.get(world.vm.get_absolute_url())
     assert waving not in page.context["operations"]
     assert b"/wave/" not in page.content

@@ -36,7 +36,7 @@ def test_a_job_the_cluster_cannot_do_ends_failed_with_the_reason(vm, superuser, 
 
 
 def test_a_crash_ends_the_job_failed_and_keeps_the_traceback_for_admins(
-    vm, superuser, plain_user, client, monkeypatch, worker
+    vm, superuser, outsider, client, monkeypatch, worker
 ):
     # A fake, on purpose: a bug in our own code cannot be produced with a real cluster.
     def crash(job, backend, progress):
@@ -45,15 +45,15 @@ def test_a_crash_ends_the_job_failed_and_keeps_the_traceback_for_admins(
 
     start = dataclasses.replace(operations.get(JobKind.START), call=crash)
     monkeypatch.setitem(operations._BY_KIND, JobKind.START, start)
-    VirtualMachine.objects.filter(pk=vm.pk).update(actual_state="stopped", owner_user=plain_user)
-    job = services.request_vm_operation(vm, JobKind.START, plain_user)
+    VirtualMachine.objects.filter(pk=vm.pk).update(actual_state="stopped", owner_user=outsider)
+    job = services.request_vm_operation(vm, JobKind.START, outsider)
     run_job(str(job.pk))
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert job.error == "The operation stopped on an unexpected error (ValueError)."
     assert "ValueError: a bug" in job.traceback
     assert "about to fail" in job.log
-    client.force_login(plain_user)
+    client.force_login(outsider)
     assert b"ValueError: a bug" not in client.get(job.get_absolute_url()).content
     client.force_login(superuser)
     assert b"ValueError: a bug" in client.get(job.get_absolute_url()).content
@@ -143,12 +143,12 @@ def test_the_job_page_polls_while_the_job_runs_and_stops_when_it_ends(vm, superu
     assert b"hx-trigger" not in client.get(job.get_absolute_url()).content
 
 
-def test_a_user_sees_only_jobs_on_vms_they_may_see(vm, plain_user, client):
+def test_a_user_sees_only_jobs_on_vms_they_may_see(vm, outsider, client):
     job = Job.objects.create(kind=JobKind.REBOOT, cluster=vm.cluster, vm=vm, target=vm.name)
-    client.force_login(plain_user)
+    client.force_login(outsider)
     assert client.get(job.get_absolute_url()).status_code == 404
     assert client.post(reverse("jobs:cancel", args=[job.pk])).status_code == 404
-    VirtualMachine.objects.filter(pk=vm.pk).update(owner_user=plain_user)
+    VirtualMachine.objects.filter(pk=vm.pk).update(owner_user=outsider)
     assert client.get(job.get_absolute_url()).status_code == 200
     listed = client.get(reverse("jobs:list"), {"vm": vm.pk}).context["page"].object_list
     assert list(listed) == [job]
