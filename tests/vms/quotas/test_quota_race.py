@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_twenty_concurrent_creations_start_exactly_the_five_the_quota_admits(
     migrate = _run(None, postgres_database, redis_server.url, "manage.py", "migrate", "-v0")
     assert migrate.returncode == 0, migrate.stderr
 
-    race = _run("tests.quotas.quota_race", postgres_database, redis_server.url)
+    race = _run("tests.vms.quotas.quota_race", postgres_database, redis_server.url)
 
     assert race.returncode == 0, race.stderr
     result = json.loads(race.stdout.strip().splitlines()[-1])

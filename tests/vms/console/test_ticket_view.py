@@ -10,7 +10,7 @@ from guardian.shortcuts import assign_perm
 
 from clusters.models import Node
 from tests.clusters.factories import make_cluster
-from tests.console.conftest import logged_in
+from tests.vms.console.conftest import logged_in
 from vms.console.tickets import TICKET_KEY, TICKET_SECONDS
 from vms.models import VirtualMachine
 

@@ -16,7 +16,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from audit.models import AuditAction, AuditEntry
 from ganetiweb.asgi import application
-from tests.console.conftest import VNC_PASSWORD, logged_in, synced_vm, ticket_for
+from tests.vms.console.conftest import VNC_PASSWORD, logged_in, synced_vm, ticket_for
 from vms.console import consumers
 from vms.console.tickets import TICKET_KEY, issue_ticket, store_vnc_passwords
 
