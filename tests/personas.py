@@ -150,13 +150,6 @@ def outsider(db):
 
 
 @pytest.fixture
-def plain_user(outsider):
-    """The outsider under their older name, for the tests not yet renamed; new tests say
-    `outsider`."""
-    return outsider
-
-
-@pytest.fixture
 def viewer(owned_vm):
     return make_viewer(owned_vm)
 

@@ -17,7 +17,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_a_user_logs_in_and_sees_the_dashboard(client, plain_user):
+def test_a_user_logs_in_and_sees_the_dashboard(client, outsider):
     response = client.post(
         reverse("login"), {"username": "alice", "password": PASSWORD}, follow=True
     )
@@ -25,21 +25,21 @@ def test_a_user_logs_in_and_sees_the_dashboard(client, plain_user):
     assert b"Your virtualization pool" in response.content
 
 
-def test_a_wrong_password_is_refused_with_a_message(client, plain_user):
+def test_a_wrong_password_is_refused_with_a_message(client, outsider):
     response = client.post(reverse("login"), {"username": "alice", "password": "wrong"})
     assert response.status_code == 200
     assert b"Please enter a correct username and password" in response.content
 
 
-def test_logout_is_a_post_and_ends_the_session(client, plain_user):
-    client.force_login(plain_user)
+def test_logout_is_a_post_and_ends_the_session(client, outsider):
+    client.force_login(outsider)
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get(reverse("dashboard")).status_code == 302
 
 
-def test_a_user_changes_their_password(client, plain_user):
-    client.force_login(plain_user)
+def test_a_user_changes_their_password(client, outsider):
+    client.force_login(outsider)
     response = client.post(
         reverse("password_change"),
         {
@@ -49,12 +49,12 @@ def test_a_user_changes_their_password(client, plain_user):
         },
     )
     assert response.status_code == 302
-    plain_user.refresh_from_db()
-    assert plain_user.check_password("a much longer passphrase")
+    outsider.refresh_from_db()
+    assert outsider.check_password("a much longer passphrase")
 
 
-def test_the_password_form_shows_errors_beside_the_field(client, plain_user):
-    client.force_login(plain_user)
+def test_the_password_form_shows_errors_beside_the_field(client, outsider):
+    client.force_login(outsider)
     response = client.post(
         reverse("password_change"),
         {"old_password": "wrong", "new_password1": "x", "new_password2": "y"},
@@ -64,8 +64,8 @@ def test_the_password_form_shows_errors_beside_the_field(client, plain_user):
     assert b"Your old password was entered incorrectly" in response.content
 
 
-def test_the_language_switch_turns_the_site_into_brazilian_portuguese(client, plain_user):
-    client.force_login(plain_user)
+def test_the_language_switch_turns_the_site_into_brazilian_portuguese(client, outsider):
+    client.force_login(outsider)
     client.post(reverse("set_language"), {"language": "pt-br", "next": "/"})
     response = client.get(reverse("dashboard"))
     assert response.headers["Content-Language"] == "pt-br"
@@ -73,8 +73,8 @@ def test_the_language_switch_turns_the_site_into_brazilian_portuguese(client, pl
     assert "Seu pool de virtualização".encode() in response.content
 
 
-def test_the_navigation_hides_the_admin_from_plain_users(client, plain_user, superuser):
-    client.force_login(plain_user)
+def test_the_navigation_hides_the_admin_from_outsiders(client, outsider, superuser):
+    client.force_login(outsider)
     assert b'href="/admin/"' not in client.get(reverse("dashboard")).content
     client.force_login(superuser)
     assert b'href="/admin/"' in client.get(reverse("dashboard")).content

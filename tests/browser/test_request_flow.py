@@ -44,9 +44,9 @@ def instance_name(ganeti_cluster):
 
 
 def test_a_request_beyond_quota_is_approved_with_a_change_and_the_user_gets_the_vm(
-    live_site, browser, page, screenshot, superuser, plain_user, worker, ganeti, instance_name
+    live_site, browser, page, screenshot, superuser, outsider, worker, ganeti, instance_name
 ):
-    assign_perm("create_vm", plain_user, ganeti)
+    assign_perm("create_vm", outsider, ganeti)
     Quota.objects.create(cluster=ganeti, memory=128, vms=2)  # the cluster's default
     admin_page = browser.new_page(viewport={"width": 1280, "height": 900})
 

@@ -28,7 +28,7 @@ def _styled(page):
 
 @pytest.mark.parametrize("language", ["en", "pt-br"])
 def test_a_user_logs_in_and_sees_the_empty_dashboard(
-    language, live_site, page, screenshot, plain_user
+    language, live_site, page, screenshot, outsider
 ):
     page.context.set_extra_http_headers({"Accept-Language": language})
     page.goto(f"{live_site.url}/")
@@ -46,7 +46,7 @@ def test_a_user_logs_in_and_sees_the_empty_dashboard(
     screenshot(f"dashboard-{language}")
 
 
-def test_the_language_switcher_changes_the_page_language(live_site, page, plain_user):
+def test_the_language_switcher_changes_the_page_language(live_site, page, outsider):
     page.goto(f"{live_site.url}/accounts/login/")
     with page.expect_navigation():
         page.select_option("#language-select", "pt-br")

@@ -121,7 +121,7 @@ def test_a_libvirt_cluster_takes_one_uri_per_line(client, superuser):
     assert Cluster.objects.get().uri_list == ["qemu:///system", "qemu+tcp://192.0.2.12/system"]
 
 
-def test_only_administrators_register_clusters(client, plain_user):
-    client.force_login(plain_user)
+def test_only_administrators_register_clusters(client, outsider):
+    client.force_login(outsider)
     assert client.get(reverse("clusters:create")).status_code == 403
     assert client.post(reverse("clusters:create"), GANETI).status_code == 403

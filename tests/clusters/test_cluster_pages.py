@@ -30,18 +30,18 @@ def test_the_dashboard_sums_the_pool_over_the_clusters(client, superuser, alpha)
     assert [card.cluster.name for card in response.context["cards"]] == ["alpha", "beta"]
 
 
-def test_a_plain_user_sees_only_the_clusters_holding_their_vms(client, plain_user, alpha):
+def test_an_outsider_sees_only_the_clusters_holding_their_vms(client, outsider, alpha):
     make_cluster("beta")
-    VirtualMachine.objects.filter(name="vm1.example.org").update(owner_user=plain_user)
-    client.force_login(plain_user)
+    VirtualMachine.objects.filter(name="vm1.example.org").update(owner_user=outsider)
+    client.force_login(outsider)
     response = client.get(reverse("clusters:list"))
     assert [card.cluster.name for card in response.context["cards"]] == ["alpha"]
     assert client.get(reverse("clusters:detail", args=["beta"])).status_code == 404
 
 
-def test_the_cluster_page_counts_only_the_vms_the_user_may_see(client, plain_user, alpha):
-    VirtualMachine.objects.filter(name="vm1.example.org").update(owner_user=plain_user)
-    client.force_login(plain_user)
+def test_the_cluster_page_counts_only_the_vms_the_user_may_see(client, outsider, alpha):
+    VirtualMachine.objects.filter(name="vm1.example.org").update(owner_user=outsider)
+    client.force_login(outsider)
     response = client.get(reverse("clusters:detail", args=["alpha"]))
     assert response.context["vm_count"] == 1 < alpha.vms.count()
     assert "1 VM in the VM list" in response.content.decode()
@@ -68,8 +68,8 @@ def test_the_cluster_page_asks_admins_for_a_missing_kvm_vnc_password(client, sup
     assert "/etc/ganeti/vnc-pw" not in client.get(url).content.decode()
 
 
-def test_a_cluster_the_user_cannot_see_is_a_404_on_every_page(client, plain_user, alpha):
-    client.force_login(plain_user)
+def test_a_cluster_the_user_cannot_see_is_a_404_on_every_page(client, outsider, alpha):
+    client.force_login(outsider)
     for name in ("detail", "edit", "import"):
         assert client.get(reverse(f"clusters:{name}", args=["alpha"])).status_code == 404
     for name in ("sync", "test", "trust"):
@@ -78,9 +78,9 @@ def test_a_cluster_the_user_cannot_see_is_a_404_on_every_page(client, plain_user
     assert client.get(node_url).status_code == 404
 
 
-def test_a_user_who_sees_a_cluster_but_does_not_administer_it_gets_403(client, plain_user, alpha):
-    VirtualMachine.objects.filter(name="vm1.example.org").update(owner_user=plain_user)
-    client.force_login(plain_user)
+def test_a_user_who_sees_a_cluster_but_does_not_administer_it_gets_403(client, outsider, alpha):
+    VirtualMachine.objects.filter(name="vm1.example.org").update(owner_user=outsider)
+    client.force_login(outsider)
     assert client.get(reverse("clusters:detail", args=["alpha"])).status_code == 200
     assert client.post(reverse("clusters:sync", args=["alpha"])).status_code == 403
     assert client.get(reverse("clusters:edit", args=["alpha"])).status_code == 403
@@ -155,7 +155,7 @@ def test_the_dashboard_keeps_its_query_count_whatever_the_size(
         client.get(reverse("dashboard"))
 
 
-def test_an_admin_gives_unowned_vms_an_owner_in_bulk(client, superuser, plain_user, alpha):
+def test_an_admin_gives_unowned_vms_an_owner_in_bulk(client, superuser, outsider, alpha):
     client.force_login(superuser)
     url = reverse("clusters:import", args=["alpha"])
     page = client.get(url)
@@ -165,9 +165,9 @@ def test_an_admin_gives_unowned_vms_an_owner_in_bulk(client, superuser, plain_us
         "vm3.example.org",
     ]
     chosen = VirtualMachine.objects.filter(name__in=["vm1.example.org", "vm3.example.org"])
-    data = {"action": "assign", "vms": [vm.pk for vm in chosen], "owner": f"user:{plain_user.pk}"}
+    data = {"action": "assign", "vms": [vm.pk for vm in chosen], "owner": f"user:{outsider.pk}"}
     assert client.post(url, data).status_code == 302
-    owned = VirtualMachine.objects.filter(owner_user=plain_user).values_list("name", flat=True)
+    owned = VirtualMachine.objects.filter(owner_user=outsider).values_list("name", flat=True)
     assert sorted(owned) == ["vm1.example.org", "vm3.example.org"]
 
 

@@ -57,11 +57,11 @@ def test_an_email_shared_by_two_users_is_a_bad_row(
     assert empty_course.students.count() == 0
 
 
-def test_only_teachers_of_the_course_enrol(login, empty_course, students, plain_user):
+def test_only_teachers_of_the_course_enrol(login, empty_course, students, outsider):
     empty_course.students.add(students[0])
     url = reverse("courses:students", args=[empty_course.slug])
     assert login(students[0]).post(url, {"names": "bia"}).status_code == 403
-    assert login(plain_user).post(url, {"names": "bia"}).status_code == 404
+    assert login(outsider).post(url, {"names": "bia"}).status_code == 404
     assert empty_course.students.count() == 1
 
 
@@ -74,8 +74,8 @@ def test_a_teacher_creates_a_course_and_teaches_it(login, teacher):
     assert list(course.teachers.all()) == [teacher]
 
 
-def test_a_user_without_the_teach_permission_cannot_create_courses(login, plain_user):
-    assert login(plain_user).get(reverse("courses:create")).status_code == 403
+def test_a_user_without_the_teach_permission_cannot_create_courses(login, outsider):
+    assert login(outsider).get(reverse("courses:create")).status_code == 403
 
 
 def test_the_ready_made_rubric_covers_the_ganeti_project(login, teacher, empty_course):

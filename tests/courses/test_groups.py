@@ -78,11 +78,11 @@ def test_a_student_creates_a_group_and_is_its_first_member(login, course, studen
     assert list(group.members.all()) == [students[5]]
 
 
-def test_a_student_not_enrolled_cannot_join(login, course, group_a, plain_user):
+def test_a_student_not_enrolled_cannot_join(login, course, group_a, outsider):
     with pytest.raises(services.Refused, match="not enrolled"):
-        services.add_member(group_a, plain_user)
+        services.add_member(group_a, outsider)
     # Outside the course, the course itself is a 404.
-    client = login(plain_user)
+    client = login(outsider)
     url = reverse("courses:group_join", args=[course.slug])
     assert client.post(url, {"code": group_a.invitation_code}).status_code == 404
 

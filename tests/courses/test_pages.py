@@ -87,10 +87,10 @@ def test_a_student_of_another_group_gets_404_on_the_group_pages(
 
 
 def test_a_user_outside_the_course_gets_404_everywhere_but_the_list(
-    login, plain_user, course, assignment, group_a, world
+    login, outsider, course, assignment, group_a, world
 ):
     pages = _pages(course, assignment, group_a, world)
-    client = login(plain_user)
+    client = login(outsider)
     urls = pages["teacher"] + pages["course"][1:] + pages["group"] + pages["member"]
     for url in urls:
         assert client.get(url).status_code == 404, url

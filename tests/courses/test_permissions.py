@@ -111,12 +111,12 @@ def test_published_wikis_are_readable_by_the_class_after_the_deadline(
 
 
 def test_a_user_outside_the_course_gets_404_and_anonymous_users_log_in(
-    client, login, course, plain_user
+    client, login, course, outsider
 ):
     url = reverse("courses:detail", args=[course.slug])
     assert client.get(url).status_code == 302
-    assert login(plain_user).get(url).status_code == 404
-    assert login(plain_user).get(reverse("courses:list")).status_code == 200
+    assert login(outsider).get(url).status_code == 404
+    assert login(outsider).get(reverse("courses:list")).status_code == 200
 
 
 def test_leaving_a_group_takes_away_its_cluster(login, course, group_a, students, setup):

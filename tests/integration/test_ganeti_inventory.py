@@ -113,17 +113,17 @@ def test_an_instance_removed_on_the_cluster_is_marked_missing_and_keeps_its_owne
     worker,
     ganeti_cluster,
     instance,
-    plain_user,
+    outsider,
     django_capture_on_commit_callbacks,
 ):
     cluster = register(pinned_fingerprint=ganeti_cluster.cert_sha256)
     assert cluster.last_sync_error == ""
-    VirtualMachine.objects.filter(cluster=cluster, name=instance).update(owner_user=plain_user)
+    VirtualMachine.objects.filter(cluster=cluster, name=instance).update(owner_user=outsider)
     ganeti_cluster.wait_for_job(ganeti_cluster.rapi("DELETE", f"/2/instances/{instance}"))
     _sync(admin_client, worker, cluster, django_capture_on_commit_callbacks)
     vm = VirtualMachine.objects.get(cluster=cluster, name=instance)
     assert vm.missing is True
-    assert vm.owner_user == plain_user
+    assert vm.owner_user == outsider
     import_page = admin_client.get(reverse("clusters:import", args=[cluster.slug]))
     assert instance in [v.name for v in import_page.context["missing"]]
 

@@ -21,24 +21,24 @@ def _names(response):
     return [vm.name for vm in response.context["page"].object_list]
 
 
-def test_a_plain_user_lists_only_their_own_vms(client, plain_user, alpha):
-    VirtualMachine.objects.filter(name="vm2.example.org").update(owner_user=plain_user)
-    client.force_login(plain_user)
+def test_an_outsider_lists_only_their_own_vms(client, outsider, alpha):
+    VirtualMachine.objects.filter(name="vm2.example.org").update(owner_user=outsider)
+    client.force_login(outsider)
     assert _names(client.get(reverse("vms:list"))) == ["vm2.example.org"]
 
 
-def test_a_vm_owned_by_the_users_group_is_visible(client, plain_user, alpha):
+def test_a_vm_owned_by_the_users_group_is_visible(client, outsider, alpha):
     from django.contrib.auth.models import Group
 
     team = Group.objects.create(name="team")
-    plain_user.groups.add(team)
+    outsider.groups.add(team)
     VirtualMachine.objects.filter(name="vm3.example.org").update(owner_group=team)
-    client.force_login(plain_user)
+    client.force_login(outsider)
     assert _names(client.get(reverse("vms:list"))) == ["vm3.example.org"]
 
 
-def test_someone_elses_vm_is_a_404(client, plain_user, alpha):
-    client.force_login(plain_user)
+def test_someone_elses_vm_is_a_404(client, outsider, alpha):
+    client.force_login(outsider)
     url = reverse("vms:detail", args=["alpha", "vm1.example.org"])
     assert client.get(url).status_code == 404
 
