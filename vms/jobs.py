@@ -73,7 +73,9 @@ def read_back(job: Job, operation: operations.Operation, backend, succeeded: boo
         name = job.params["new_name"]
         VirtualMachine.objects.filter(pk=job.vm.pk).update(name=name)
     moved = job.kind in (operations.JobKind.MIGRATE, operations.JobKind.FAILOVER) and succeeded
-    uri = (operations.target_uri(job) or operations._uri(job)) if moved else operations._uri(job)
+    uri = operations.vm_uri(job)
+    if moved:
+        uri = operations.target_uri(job) or uri
     try:
         store_vm(job.cluster, backend.read_vm(name, uri=uri))
     except NotFound:

@@ -72,11 +72,9 @@ class Operation:
     one_click: bool = False  # the button POSTs at once; others open the form first
     available: Callable[[Any], bool] = lambda vm: True  # noqa: E731
     read_back: str = READ_VM
-    # Counts against the owner's quota (starting and growing: vms/services.py).
-    uses_quota: bool = False
 
 
-def _uri(job) -> str:
+def vm_uri(job) -> str:
     """The libvirt host URI of the VM's primary node ('' for Ganeti)."""
     vm = job.vm
     return vm.primary_node.libvirt_uri if vm and vm.primary_node else ""
@@ -120,12 +118,11 @@ OPERATIONS = [
         label=_("create VM"),
         call=lambda job, b, p: b.create_vm(spec_from_params(job.params), p),
         read_back=READ_CREATED,
-        uses_quota=True,
     ),
     Operation(
         kind="start",
         label=_("start"),
-        call=lambda job, b, p: b.start_vm(job.target, p, uri=_uri(job)),
+        call=lambda job, b, p: b.start_vm(job.target, p, uri=vm_uri(job)),
         permission="power",
         button=_("Start"),
         icon="play-fill",
@@ -133,13 +130,12 @@ OPERATIONS = [
         slug="start",
         one_click=True,
         available=_state_in(*STOPPED_LIKE),
-        uses_quota=True,
     ),
     Operation(
         kind="shutdown",
         label=_("shut down"),
         call=lambda job, b, p: b.shutdown_vm(
-            job.target, int(job.params.get("timeout", 120)), p, uri=_uri(job)
+            job.target, int(job.params.get("timeout", 120)), p, uri=vm_uri(job)
         ),
         permission="power",
         button=_("Shut down"),
@@ -152,7 +148,7 @@ OPERATIONS = [
         kind="reboot",
         label=_("reboot"),
         call=lambda job, b, p: b.reboot_vm(
-            job.target, p, uri=_uri(job), hard=bool(job.params.get("hard"))
+            job.target, p, uri=vm_uri(job), hard=bool(job.params.get("hard"))
         ),
         permission="power",
         button=_("Reboot"),
@@ -164,7 +160,7 @@ OPERATIONS = [
     Operation(
         kind="force_off",
         label=_("force off"),
-        call=lambda job, b, p: b.force_off_vm(job.target, p, uri=_uri(job)),
+        call=lambda job, b, p: b.force_off_vm(job.target, p, uri=vm_uri(job)),
         permission="power",
         button=_("Force off"),
         icon="power",
@@ -178,7 +174,7 @@ OPERATIONS = [
         call=lambda job, b, p: b.migrate_vm(
             job.target,
             p,
-            uri=_uri(job),
+            uri=vm_uri(job),
             target_node=job.params.get("target_node", ""),
             target_uri=target_uri(job),
         ),
@@ -208,19 +204,18 @@ OPERATIONS = [
         kind="modify",
         label=_("modify"),
         call=lambda job, b, p: b.modify_vm(
-            job.target, changes_from_params(job.params), p, uri=_uri(job)
+            job.target, changes_from_params(job.params), p, uri=vm_uri(job)
         ),
         permission="modify",
         button=_("Modify"),
         icon="sliders",
         slug="modify",
         form=ModifyForm,
-        uses_quota=True,
     ),
     Operation(
         kind="rename",
         label=_("rename"),
-        call=lambda job, b, p: b.rename_vm(job.target, job.params["new_name"], p, uri=_uri(job)),
+        call=lambda job, b, p: b.rename_vm(job.target, job.params["new_name"], p, uri=vm_uri(job)),
         permission="modify",
         button=_("Rename"),
         icon="input-cursor-text",
@@ -232,7 +227,7 @@ OPERATIONS = [
     Operation(
         kind="reinstall",
         label=_("reinstall"),
-        call=lambda job, b, p: b.reinstall_vm(job.target, job.params["os"], p, uri=_uri(job)),
+        call=lambda job, b, p: b.reinstall_vm(job.target, job.params["os"], p, uri=vm_uri(job)),
         permission="modify",
         button=_("Reinstall"),
         icon="arrow-repeat",
@@ -244,7 +239,7 @@ OPERATIONS = [
     Operation(
         kind="delete",
         label=_("delete"),
-        call=lambda job, b, p: b.delete_vm(job.target, p, uri=_uri(job)),
+        call=lambda job, b, p: b.delete_vm(job.target, p, uri=vm_uri(job)),
         permission="remove",
         button=_("Delete"),
         icon="trash",

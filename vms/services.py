@@ -69,7 +69,7 @@ def request_vm_operation(vm: VirtualMachine, kind: str, user, **params) -> Job:
 
 def _check_quota(vm, operation: Operation, params):
     """Refuse a start or a growth that the VM's owner has no quota left for."""
-    if vm.owner is None or not operation.uses_quota:
+    if vm.owner is None or operation.kind not in (JobKind.START, JobKind.MODIFY):
         return
     if operation.kind == JobKind.START:
         extra = quotas.Amounts(memory=vm.memory, vcpus=vm.vcpus)
