@@ -7,7 +7,7 @@ read everything they need about a kind from here, so jobs/ imports none of those
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
@@ -32,7 +32,8 @@ class JobType:
       other is a crash (a readable error, and the traceback for superusers).
     - `abandoned(job)` tidies up after a worker died mid-job (the job is already failed).
     - `check_manage(user, job)` raises PermissionDenied unless the user may cancel or retry it.
-    - `retry(job, user)` queues it again through the normal request path; None: no retry.
+    - `retry(job, user)` queues it again through the normal request path, checking the
+      permission and that the job failed or was canceled; None: no retry.
     """
 
     kind: str
@@ -44,7 +45,6 @@ class JobType:
     abandoned: Callable[["Job"], None] | None = None
     check_manage: Callable[[Any, "Job"], None] | None = None
     retry: Callable[["Job", Any], "Job"] | None = None
-    extra: dict = field(default_factory=dict)
 
 
 _TYPES: dict[str, JobType] = {}

@@ -121,6 +121,4 @@ def retry(job: Job, user) -> Job:
     job_type = registry.get(job.kind)
     if job_type.retry is None:
         raise registry.JobRefused(_("This kind of job cannot be retried."))
-    if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
-        raise registry.JobRefused(_("Only a failed or canceled job can be retried."))
     return job_type.retry(job, user)

@@ -92,7 +92,7 @@ def _job_type(operation: operations.Operation) -> registry.JobType:
         run=run_operation,
         expected_errors=CLUSTER_ERRORS,
         check_manage=services.require_job_permission,
-        retry=lambda job, user: services.retry_job(job, user),
+        retry=services.retry_job,
     )
 
 
