@@ -105,7 +105,8 @@ class Cluster(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("clusters:detail", args=[self.slug])
+        # The cluster's page shows its VMs, so vms/ serves it (a URL name, not an import).
+        return reverse("vms:cluster", args=[self.slug])
 
     @property
     def uri_list(self):
@@ -148,7 +149,7 @@ class Node(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("clusters:node", args=[self.cluster.slug, self.name])
+        return reverse("vms:node", args=[self.cluster.slug, self.name])
 
     @property
     def memory_used(self):

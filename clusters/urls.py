@@ -1,9 +1,11 @@
-"""The cluster settings pages. ganetiweb/urls.py serves them under /clusters/, in the
-`clusters` namespace, together with the pool views of vms/urls.py (`cluster_pages`)."""
+"""The cluster settings pages, the `clusters` namespace, served under /clusters/. The pages
+that show a cluster's VMs and nodes (/clusters/<slug>/) need VMs, so they are vms/urls.py's."""
 
 from django.urls import path
 
 from clusters import views
+
+app_name = "clusters"
 
 urlpatterns = [
     path("new/", views.cluster_create, name="create"),

@@ -10,10 +10,10 @@ from vms.approvals import pending_for
 # (label, URL name, shown to: False everyone, True staff only, or a predicate on the user)
 SECTIONS = [
     (_("Dashboard"), "dashboard", False),
-    (_("Clusters"), "clusters:list", False),
+    (_("Clusters"), "vms:cluster_list", False),
     (_("VMs"), "vms:list", False),
     (_("Jobs"), "jobs:list", False),
-    (_("Requests"), "requests:list", False),
+    (_("Requests"), "vms:request_list", False),
     (_("Courses"), "courses:list", False),
     (_("Audit log"), "audit:list", may_read_log),
     (_("Admin"), "admin:index", True),

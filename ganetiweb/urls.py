@@ -2,13 +2,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-import clusters.urls
-import vms.urls
 from ganetiweb import views
 from notifications import languages
 
-# Each app's pages under its own prefix and namespace. /clusters/ joins the cluster settings
-# pages (clusters/) and the pool views that show VMs (vms/), in one `clusters` namespace.
+# One namespace per app. vms/ serves /vms/, the pool views under /clusters/<slug>/ and
+# /requests/, so it is mounted at the root, after clusters/ (whose /clusters/new/ comes first).
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -24,9 +22,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("clusters/", include((clusters.urls.urlpatterns + vms.urls.cluster_pages, "clusters"))),
-    path("vms/", include((vms.urls.urlpatterns, "vms"))),
-    path("requests/", include((vms.urls.request_pages, "requests"))),
+    path("clusters/", include("clusters.urls")),
+    path("", include("vms.urls")),
     path("jobs/", include("jobs.urls")),
     path("courses/", include("courses.urls")),
     path("audit/", include("audit.urls")),

@@ -331,7 +331,7 @@ class VMRequest(Request):
         return self.spec.get("name", "")
 
     def get_absolute_url(self):
-        return reverse("requests:vm", args=[self.pk])
+        return reverse("vms:vm_request", args=[self.pk])
 
 
 class QuotaRequest(Request):
@@ -351,4 +351,4 @@ class QuotaRequest(Request):
         return str(_("quota for %(owner)s") % {"owner": self.owner})
 
     def get_absolute_url(self):
-        return reverse("requests:quota", args=[self.pk])
+        return reverse("vms:quota_request", args=[self.pk])

@@ -11,7 +11,7 @@ from audit.models import AuditAction, AuditEntry
 pytestmark = pytest.mark.django_db
 
 SHARING = reverse("clusters:permissions", args=["alpha"])
-DETAIL = reverse("clusters:detail", args=["alpha"])
+DETAIL = reverse("vms:cluster", args=["alpha"])
 
 
 def test_a_cluster_admin_gives_a_user_create_vm_and_takes_it_back(

@@ -28,7 +28,7 @@ def test_the_cluster_page_shows_the_clusters_history_but_not_its_vms(
 ):
     sharing.grant(cluster_admin, cluster, Grantee(outsider), ["request_vm"])
     record(cluster_admin, AuditAction.VM_OPERATION, owned_vm, kind="reboot")
-    response = client_for(outsider).get(reverse("clusters:detail", args=["alpha"]))
+    response = client_for(outsider).get(reverse("vms:cluster", args=["alpha"]))
     assert [e.action for e in response.context["history"]] == [AuditAction.PERMISSION_GRANT]
     assert "Request VMs to alice" in response.content.decode()
 

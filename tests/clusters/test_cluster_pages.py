@@ -34,15 +34,15 @@ def test_an_outsider_sees_only_the_clusters_holding_their_vms(client, outsider, 
     make_cluster("beta")
     VirtualMachine.objects.filter(name="vm1.example.org").update(owner_user=outsider)
     client.force_login(outsider)
-    response = client.get(reverse("clusters:list"))
+    response = client.get(reverse("vms:cluster_list"))
     assert [card.cluster.name for card in response.context["cards"]] == ["alpha"]
-    assert client.get(reverse("clusters:detail", args=["beta"])).status_code == 404
+    assert client.get(reverse("vms:cluster", args=["beta"])).status_code == 404
 
 
 def test_the_cluster_page_counts_only_the_vms_the_user_may_see(client, outsider, alpha):
     VirtualMachine.objects.filter(name="vm1.example.org").update(owner_user=outsider)
     client.force_login(outsider)
-    response = client.get(reverse("clusters:detail", args=["alpha"]))
+    response = client.get(reverse("vms:cluster", args=["alpha"]))
     assert response.context["vm_count"] == 1 < alpha.vms.count()
     assert "1 VM in the VM list" in response.content.decode()
 
@@ -50,7 +50,7 @@ def test_the_cluster_page_counts_only_the_vms_the_user_may_see(client, outsider,
 def test_a_cluster_without_vms_has_no_link_to_an_empty_list(client, superuser):
     make_cluster("empty")
     client.force_login(superuser)
-    response = client.get(reverse("clusters:detail", args=["empty"]))
+    response = client.get(reverse("vms:cluster", args=["empty"]))
     assert response.status_code == 200
     assert "No virtual machines to show." in response.content.decode()
     assert "in the VM list" not in response.content.decode()
@@ -60,7 +60,7 @@ def test_the_cluster_page_asks_admins_for_a_missing_kvm_vnc_password(client, sup
     alpha.info = {**alpha.info, "vnc_password_file": "/etc/ganeti/vnc-pw"}
     alpha.save()
     client.force_login(superuser)
-    url = reverse("clusters:detail", args=["alpha"])
+    url = reverse("vms:cluster", args=["alpha"])
     assert "ask for the password in /etc/ganeti/vnc-pw" in client.get(url).content.decode()
 
     alpha.vnc_password = "vncpass1"
@@ -70,18 +70,18 @@ def test_the_cluster_page_asks_admins_for_a_missing_kvm_vnc_password(client, sup
 
 def test_a_cluster_the_user_cannot_see_is_a_404_on_every_page(client, outsider, alpha):
     client.force_login(outsider)
-    for name in ("detail", "edit", "import"):
-        assert client.get(reverse(f"clusters:{name}", args=["alpha"])).status_code == 404
+    for name in ("vms:cluster", "clusters:edit", "clusters:import"):
+        assert client.get(reverse(name, args=["alpha"])).status_code == 404
     for name in ("sync", "test", "trust"):
         assert client.post(reverse(f"clusters:{name}", args=["alpha"])).status_code == 404
-    node_url = reverse("clusters:node", args=["alpha", "node1"])
+    node_url = reverse("vms:node", args=["alpha", "node1"])
     assert client.get(node_url).status_code == 404
 
 
 def test_a_user_who_sees_a_cluster_but_does_not_administer_it_gets_403(client, outsider, alpha):
     VirtualMachine.objects.filter(name="vm1.example.org").update(owner_user=outsider)
     client.force_login(outsider)
-    assert client.get(reverse("clusters:detail", args=["alpha"])).status_code == 200
+    assert client.get(reverse("vms:cluster", args=["alpha"])).status_code == 200
     assert client.post(reverse("clusters:sync", args=["alpha"])).status_code == 403
     assert client.get(reverse("clusters:edit", args=["alpha"])).status_code == 403
 
@@ -93,19 +93,19 @@ def test_an_unreachable_cluster_is_a_message_on_its_pages(client, superuser, alp
     client.force_login(superuser)
     for url in (
         reverse("dashboard"),
-        reverse("clusters:list"),
-        reverse("clusters:detail", args=["alpha"]),
+        reverse("vms:cluster_list"),
+        reverse("vms:cluster", args=["alpha"]),
         reverse("vms:detail", args=["alpha", "vm1.example.org"]),
     ):
         response = client.get(url)
         assert response.status_code == 200
         assert b"connection refused" in response.content
-    assert b"unreachable" in client.get(reverse("clusters:list")).content
+    assert b"unreachable" in client.get(reverse("vms:cluster_list")).content
 
 
 def test_the_node_page_lists_primary_and_secondary_vms(client, superuser, alpha):
     client.force_login(superuser)
-    response = client.get(reverse("clusters:node", args=["alpha", "node2"]))
+    response = client.get(reverse("vms:node", args=["alpha", "node2"]))
     assert response.status_code == 200
     assert list(response.context["primary_vms"]) == []
     assert len(response.context["secondary_vms"]) == 3
@@ -117,13 +117,13 @@ def test_the_cluster_list_keeps_its_query_count_whatever_the_size(
     small = make_cluster("small")
     store_inventory(small, make_inventory(vm_count=2, node_count=1))
     client.force_login(superuser)
-    client.get(reverse("clusters:list"))  # warm the session
+    client.get(reverse("vms:cluster_list"))  # warm the session
     with django_assert_max_num_queries(8) as few:
-        client.get(reverse("clusters:list"))
+        client.get(reverse("vms:cluster_list"))
     for name in ("b1", "b2", "b3"):
         store_inventory(make_cluster(name), make_inventory(vm_count=30, node_count=4))
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(reverse("clusters:list"))
+        client.get(reverse("vms:cluster_list"))
 
 
 def test_the_cluster_page_keeps_its_query_count_whatever_the_size(
@@ -132,7 +132,7 @@ def test_the_cluster_page_keeps_its_query_count_whatever_the_size(
     cluster = make_cluster("grow")
     store_inventory(cluster, make_inventory(vm_count=2, node_count=2))
     client.force_login(superuser)
-    url = reverse("clusters:detail", args=["grow"])
+    url = reverse("vms:cluster", args=["grow"])
     client.get(url)
     with django_assert_max_num_queries(20) as few:
         client.get(url)

@@ -145,7 +145,7 @@ class App:
         return self.finish(self.ask(vm, action, **data))
 
     def act_on_node(self, node, action: str) -> Job:
-        url = reverse("clusters:node_action", args=[node.cluster.slug, node.name, action])
+        url = reverse("vms:node_action", args=[node.cluster.slug, node.name, action])
         return self.finish(self._job(self.post(url)))
 
     def finish(self, job: Job) -> Job:

@@ -133,7 +133,7 @@ def test_a_wrong_password_is_a_readable_error_and_the_pages_still_render(
 ):
     cluster = register(pinned_fingerprint=ganeti_cluster.cert_sha256, rapi_password="wrong")
     assert "password" in cluster.last_sync_error.lower()
-    for url in (cluster.get_absolute_url(), reverse("clusters:list"), reverse("dashboard")):
+    for url in (cluster.get_absolute_url(), reverse("vms:cluster_list"), reverse("dashboard")):
         response = admin_client.get(url)
         assert response.status_code == 200
         assert escape(cluster.last_sync_error) in response.content.decode()

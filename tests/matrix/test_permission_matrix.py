@@ -145,9 +145,9 @@ CASES = {
     "password_change": [((), "get", logged_in()), ((), "post", logged_in(200))],
     "password_change_done": [((), "get", logged_in())],
     "set_language": [((), "post", everyone(302))],
-    "clusters:list": [((), "get", logged_in())],
+    "vms:cluster_list": [((), "get", logged_in())],
     "clusters:create": [((), "get", superuser_only()), ((), "post", superuser_only(200))],
-    "clusters:detail": [(("{cluster}",), "get", see_cluster())],
+    "vms:cluster": [(("{cluster}",), "get", see_cluster())],
     "clusters:edit": [
         (("{cluster}",), "get", cluster_perm("admin")),
         (("{cluster}",), "post", cluster_perm("admin", 200)),
@@ -159,16 +159,16 @@ CASES = {
         (("{cluster}",), "get", cluster_perm("admin")),
         (("{cluster}",), "post", cluster_perm("admin", 200)),
     ],
-    "clusters:quotas": [
+    "vms:cluster_quotas": [
         (("{cluster}",), "get", cluster_perm("admin")),
         (("{cluster}",), "post", cluster_perm("admin", 302)),
     ],
-    "clusters:owner_quota": [
+    "vms:owner_quota": [
         (("{cluster}", "user:{owner}"), "get", cluster_perm("admin")),
         (("{cluster}", "user:{owner}"), "post", cluster_perm("admin", 302)),
     ],
-    "clusters:node": [(("{cluster}", "{node}"), "get", see_cluster())],
-    "clusters:node_action": [
+    "vms:node": [(("{cluster}", "{node}"), "get", see_cluster())],
+    "vms:node_action": [
         (("{cluster}", "{node}", "drain"), "post", cluster_perm("admin", 302)),
         (("{cluster}", "{node}", "evacuate"), "post", cluster_perm("migrate", 302)),
     ],
@@ -184,19 +184,19 @@ CASES = {
     "jobs:detail": [(("{job}",), "get", see_vm())],
     "jobs:cancel": [(("{job}",), "post", {**vm_perm("power", 302), "viewer": 403})],
     "jobs:retry": [(("{job}",), "post", vm_perm("power", 302))],
-    "requests:list": [((), "get", logged_in())],
-    "requests:quota_new": [
+    "vms:request_list": [((), "get", logged_in())],
+    "vms:quota_request_new": [
         (("{cluster}",), "get", cluster_perm("request_vm")),
         (("{cluster}",), "post", cluster_perm("request_vm", 200)),
     ],
-    "requests:vm": [(("{vm_request}",), "get", requester_and_admins())],
-    "requests:vm_approve": [(("{vm_request}",), "post", admins_of_request(200))],
-    "requests:vm_refuse": [(("{vm_request}",), "post", admins_of_request(302))],
-    "requests:vm_withdraw": [(("{vm_request}",), "post", requester_only(302))],
-    "requests:quota": [(("{quota_request}",), "get", requester_and_admins())],
-    "requests:quota_approve": [(("{quota_request}",), "post", admins_of_request(302))],
-    "requests:quota_refuse": [(("{quota_request}",), "post", admins_of_request(302))],
-    "requests:quota_withdraw": [(("{quota_request}",), "post", requester_only(302))],
+    "vms:vm_request": [(("{vm_request}",), "get", requester_and_admins())],
+    "vms:vm_request_approve": [(("{vm_request}",), "post", admins_of_request(200))],
+    "vms:vm_request_refuse": [(("{vm_request}",), "post", admins_of_request(302))],
+    "vms:vm_request_withdraw": [(("{vm_request}",), "post", requester_only(302))],
+    "vms:quota_request": [(("{quota_request}",), "get", requester_and_admins())],
+    "vms:quota_request_approve": [(("{quota_request}",), "post", admins_of_request(302))],
+    "vms:quota_request_refuse": [(("{quota_request}",), "post", admins_of_request(302))],
+    "vms:quota_request_withdraw": [(("{quota_request}",), "post", requester_only(302))],
     # Sharing, ownership, the audit log and notifications.
     "clusters:permissions": [
         (("{cluster}",), "get", cluster_perm("admin")),

@@ -105,7 +105,7 @@ def cluster_quotas(request, slug):
         messages.success(
             request, _("The default quota of %(cluster)s is saved.") % {"cluster": cluster}
         )
-        return redirect("clusters:quotas", cluster.slug)
+        return redirect("vms:cluster_quotas", cluster.slug)
     owners = [
         {"label": label, "key": key, "rows": usage_rows(cluster, owner)}
         for label, owner, key in _owners_on(cluster)
@@ -128,7 +128,7 @@ def owner_quota(request, slug, owner_key):
     cluster = get_for_user_or_404(Cluster.objects.all(), request.user, "admin", slug=slug)
     owner, owner_ids = _owner_from_key(owner_key)
     if owner is None:
-        return redirect("clusters:quotas", cluster.slug)
+        return redirect("vms:cluster_quotas", cluster.slug)
     row = Quota.objects.filter(
         cluster=cluster, **{f"owner_{k}_id": v for k, v in owner_ids.items()}
     ).first()
@@ -140,7 +140,7 @@ def owner_quota(request, slug, owner_key):
             request.user, cluster, owner_ids, form.limits(), form.cleaned_data["use_default"]
         )
         messages.success(request, _("The quota of %(owner)s is saved.") % {"owner": owner})
-        return redirect("clusters:quotas", cluster.slug)
+        return redirect("vms:cluster_quotas", cluster.slug)
     context = {
         "cluster": cluster,
         "owner": owner,

@@ -90,10 +90,10 @@ def test_the_cluster_admin_approves_with_a_change_and_the_creation_job_starts(
         },
     )
     cluster_admin_client = _as(client, cluster_admin)
-    assert b"web1" in cluster_admin_client.get(reverse("requests:list")).content
+    assert b"web1" in cluster_admin_client.get(reverse("vms:request_list")).content
 
     response = cluster_admin_client.post(
-        reverse("requests:vm_approve", args=[request.pk]),
+        reverse("vms:vm_request_approve", args=[request.pk]),
         {"memory": "1024", "vcpus": "1", "disks": "", "disk_template": "diskless"},
     )
 
@@ -114,12 +114,12 @@ def test_a_refusal_needs_a_reason_and_tells_the_requester(client, creator, clust
         cluster=cluster, requested_by=creator, owner_user=creator, spec=SPEC
     )
     cluster_admin_client = _as(client, cluster_admin)
-    cluster_admin_client.post(reverse("requests:vm_refuse", args=[request.pk]), {"reason": ""})
+    cluster_admin_client.post(reverse("vms:vm_request_refuse", args=[request.pk]), {"reason": ""})
     request.refresh_from_db()
     assert request.status == "pending"
 
     cluster_admin_client.post(
-        reverse("requests:vm_refuse", args=[request.pk]), {"reason": "No room."}
+        reverse("vms:vm_request_refuse", args=[request.pk]), {"reason": "No room."}
     )
 
     request.refresh_from_db()
@@ -135,14 +135,14 @@ def test_the_requester_withdraws_and_nobody_else_can(
         cluster=cluster, requested_by=creator, owner_user=creator, spec=SPEC
     )
     assert _as(client, outsider).get(request.get_absolute_url()).status_code == 404
-    withdraw = reverse("requests:vm_withdraw", args=[request.pk])
+    withdraw = reverse("vms:vm_request_withdraw", args=[request.pk])
     assert _as(client, cluster_admin).post(withdraw).status_code == 403
 
     _as(client, creator).post(withdraw)
 
     request.refresh_from_db()
     assert request.status == "withdrawn"
-    approve = reverse("requests:vm_approve", args=[request.pk])
+    approve = reverse("vms:vm_request_approve", args=[request.pk])
     _as(client, cluster_admin).post(
         approve, {"memory": "256", "vcpus": "1", "disk_template": "diskless"}
     )
@@ -157,7 +157,7 @@ def test_the_requester_cannot_approve_their_own_request(client, creator, cluster
         spec={"name": "web1", "memory": 256, "vcpus": 1, "disk_template": "diskless", "disks": []},
     )
     response = _as(client, creator).post(
-        reverse("requests:vm_approve", args=[request.pk]),
+        reverse("vms:vm_request_approve", args=[request.pk]),
         {"memory": "256", "vcpus": "1", "disk_template": "diskless"},
     )
     assert response.status_code == 403
@@ -180,12 +180,12 @@ def test_approving_a_quota_request_sets_the_owners_quota(
     client, creator, cluster_admin, cluster, default_quota
 ):
     _as(client, creator).post(
-        reverse("requests:quota_new", args=[cluster.slug]),
+        reverse("vms:quota_request_new", args=[cluster.slug]),
         {"owner": f"user:{creator.pk}", "memory": "4096", "message": "A database."},
     )
     request = QuotaRequest.objects.get()
 
-    _as(client, cluster_admin).post(reverse("requests:quota_approve", args=[request.pk]))
+    _as(client, cluster_admin).post(reverse("vms:quota_request_approve", args=[request.pk]))
 
     quota = Quota.objects.get(owner_user=creator)
     assert (quota.use_default, quota.memory, quota.vms) == (False, 4096, None)
@@ -209,4 +209,4 @@ def test_the_cluster_admins_queue_counts_only_requests_on_their_clusters(
     cluster_admin_client = _as(client, cluster_admin)
     # Session, user, the four lists, and the navigation's counts: however many requests exist.
     with django_assert_max_num_queries(10):
-        assert cluster_admin_client.get(reverse("requests:list")).status_code == 200
+        assert cluster_admin_client.get(reverse("vms:request_list")).status_code == 200
