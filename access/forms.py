@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from access.permissions import permission_names
-from access.sharing import Grantee
+from access.sharing import Grantee, candidates_for
 
 
 def _permission_field(obj, required):
@@ -19,35 +19,72 @@ def _permission_field(obj, required):
 
 
 class GrantForm(forms.Form):
-    """Give a user (by username) or a group (by name) some permissions on the object."""
+    """Give a user (by username) or a group (by name) some permissions on the object.
+
+    Only the people `candidates_for` the actor may be named; anyone else, existing or not,
+    gets the same answer, so the form tells nobody which accounts exist.
+    """
 
     kind = forms.ChoiceField(
         label=_("Share with"), choices=[("user", _("a user")), ("group", _("a group"))]
     )
     name = forms.CharField(label=_("Username or group name"), max_length=150)
 
-    def __init__(self, *args, obj, **kwargs):
+    def __init__(self, *args, obj, actor, **kwargs):
         super().__init__(*args, **kwargs)
+        self.obj, self.actor = obj, actor
         self.fields["perms"] = _permission_field(obj, required=True)
 
     def clean(self):
         data = super().clean()
         name = data.get("name", "").strip()
-        if data.get("kind") == "group":
-            group = Group.objects.filter(name=name).first()
-            if group is None:
-                self.add_error("name", _("No group is called “%(name)s”.") % {"name": name})
-            else:
-                data["grantee"] = Grantee(group)
-        elif data.get("kind") == "user":
-            user_model = get_user_model()
-            lookup = {user_model.USERNAME_FIELD: name, "is_active": True}
-            user = user_model.objects.filter(**lookup).first()
-            if user is None:
-                self.add_error("name", _("No active user is called “%(name)s”.") % {"name": name})
-            else:
-                data["grantee"] = Grantee(user)
+        kind = data.get("kind")
+        if kind not in ("user", "group") or not name:
+            return data
+        candidates = candidates_for(self.actor, self.obj)
+        if kind == "group":
+            grantee = candidates.groups.filter(name=name).first()
+        else:
+            field = get_user_model().USERNAME_FIELD
+            grantee = candidates.users.filter(**{field: name}).first()
+        if grantee is None:
+            self.add_error("name", cannot_be_granted(name))
+        else:
+            data["grantee"] = Grantee(grantee)
         return data
+
+
+def cannot_be_granted(name):
+    """The one refusal for a name that does not exist and for one the actor may not pick."""
+    return _(
+        "“%(name)s” cannot be given permissions here: name a user or group that already holds "
+        "something on this cluster, or one of your groups or their members."
+    ) % {"name": name}
+
+
+def owner_choices(actor, obj):
+    """The owners `actor` may give a VM of `obj` (a cluster or a VM) to, as 'user:ID' or
+    'group:ID' grouped under headings, after a first "no owner" choice."""
+    candidates = candidates_for(actor, obj)
+    users = candidates.users.order_by("username").values_list("pk", "username")
+    groups = candidates.groups.order_by("name").values_list("pk", "name")
+    return [
+        ("", _("(no owner)")),
+        (_("Users"), [(f"user:{pk}", name) for pk, name in users]),
+        (_("Groups"), [(f"group:{pk}", name) for pk, name in groups]),
+    ]
+
+
+class OwnerChoiceField(forms.ChoiceField):
+    """One choice among users and groups; cleans to the User or Group itself."""
+
+    def clean(self, value):
+        value = super().clean(value)  # checks the string against the choices
+        if not value:
+            return None
+        kind, _sep, pk = value.partition(":")
+        model = get_user_model() if kind == "user" else Group
+        return model.objects.get(pk=int(pk))
 
 
 class HolderForm(forms.Form):

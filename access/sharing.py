@@ -7,9 +7,11 @@ list or change is one query per table. The caller checks that the actor may shar
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 from access.permissions import permission_names
@@ -155,3 +157,51 @@ def set_permissions(actor, obj, grantee, perms) -> tuple[list[str], list[str]]:
     _check(obj, perms)
     revoked = _revoke(actor, obj, grantee, set(permission_names(obj)) - set(perms))
     return _grant(actor, obj, grantee, perms), revoked
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The active users and the groups an actor may grant permissions on an object to, or
+    give a VM to."""
+
+    users: QuerySet
+    groups: QuerySet
+
+
+# The cluster's relations whose rows name an owner (a user or a group): its VMs and quotas.
+# access/ imports no project model (access/permissions.py); it follows the ORM's relations.
+OWNER_RELATIONS = ("vms", "quotas")
+
+
+def candidates_for(actor, obj) -> Candidates:
+    """Who `actor` may pick on `obj`'s sharing or owner pages (`obj`: a cluster or a VM).
+
+    A superuser may pick anyone. Anyone else picks among the people of the cluster: users and
+    groups holding a permission on the cluster or on one of its VMs, owning one of its VMs or
+    having a quota on it (and the members of those groups), and among their own groups and
+    fellow members. Listing every account of the site to a cluster admin, or telling them
+    whether a name exists, would show them people they have no business with.
+    """
+    users = get_user_model().objects.filter(is_active=True)
+    if actor.is_superuser:
+        return Candidates(users, Group.objects.all())
+    cluster = obj if obj._meta.label_lower == "clusters.cluster" else obj.cluster
+    user_table, group_table = _tables(cluster)
+    user_q = Q(pk=actor.pk) | Q(
+        pk__in=user_table.objects.filter(content_object=cluster).values("user")
+    )
+    group_q = Q(pk__in=actor.groups.values("pk")) | Q(
+        pk__in=group_table.objects.filter(content_object=cluster).values("group")
+    )
+    vm_model = cluster._meta.get_field("vms").related_model
+    vm_user_table, vm_group_table = _tables(vm_model)
+    on_vms = {"content_object__cluster": cluster}
+    user_q |= Q(pk__in=vm_user_table.objects.filter(**on_vms).values("user"))
+    group_q |= Q(pk__in=vm_group_table.objects.filter(**on_vms).values("group"))
+    for relation in OWNER_RELATIONS:
+        rows = getattr(cluster, relation).all()
+        user_q |= Q(pk__in=rows.filter(owner_user__isnull=False).values("owner_user"))
+        group_q |= Q(pk__in=rows.filter(owner_group__isnull=False).values("owner_group"))
+    groups = Group.objects.filter(group_q)
+    users = users.filter(user_q | Q(groups__in=groups)).distinct()
+    return Candidates(users, groups)

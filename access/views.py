@@ -19,7 +19,7 @@ def sharing_page(request, obj, url):
     and the VM's views (clusters/views.py, vms/views/vms.py) wrap this page."""
     holders = sharing.holders(obj)
     action = request.POST.get("action") if request.method == "POST" else None
-    grant_form = GrantForm(request.POST if action == "grant" else None, obj=obj)
+    grant_form = GrantForm(request.POST if action == "grant" else None, obj=obj, actor=request.user)
     if action == "grant" and grant_form.is_valid():
         data = grant_form.cleaned_data
         added = sharing.grant(request.user, obj, data["grantee"], data["perms"])

@@ -86,7 +86,7 @@ def rq_workers(count: int, workdir: Path) -> Iterator[list[subprocess.Popen]]:
     """``count`` real ``manage.py rqworker default`` processes, as in production.
 
     They get this process's environment, which holds every setting (DATABASE_URL, REDIS_URL,
-    GANETIWEB_DATA_DIR, SECRET_KEY, CREDENTIALS_KEY). Yields once all are registered in Redis.
+    GANETIWEB_DATA_DIR, SECRET_KEY, CREDENTIALS_KEYS). Yields once all are registered in Redis.
     """
     prefix = f"bench-{secrets.token_hex(3)}"
     processes, logs = [], []

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from _ganeti_rapi import RapiData, serve
 from _libvirt_node import TestDriverHost
+from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -170,6 +171,7 @@ def ganeti_subject(nodes: int, instances: int, workdir: Path) -> Iterator[Subjec
         "rapi_user": RAPI_USER,
         "rapi_password": RAPI_PASSWORD,
         "pinned_fingerprint": pin,
+        "on_this_machine": True,  # the fake RAPI listens on loopback
     }
     subject = Subject("ganeti", settings, change)
     try:
@@ -184,7 +186,9 @@ def ganeti_subject(nodes: int, instances: int, workdir: Path) -> Iterator[Subjec
 def libvirt_subject(domains: int, workdir: Path) -> Iterator[Subject]:
     """A libvirt host: libvirt's test driver reading a generated file."""
     host = TestDriverHost(workdir / "test-node.xml", domains)
-    settings = {"kind": ClusterKind.LIBVIRT, "libvirt_uris": host.uri}
+    # test:///PATH reads a file, which a cluster's URI may name only where this says so.
+    django_settings.LIBVIRT_TEST_DRIVER = True
+    settings = {"kind": ClusterKind.LIBVIRT, "libvirt_uris": host.uri, "on_this_machine": True}
     subject = Subject("libvirt", settings, host.flip_states)
     try:
         yield subject

@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(redis_server.stop)
         # Read by django.setup() here and by Daphne, which inherits the environment.
         os.environ["REDIS_URL"] = redis_server.url
-        os.environ["SECRET_KEY"] = os.environ["CREDENTIALS_KEY"] = secrets.token_urlsafe(48)
+        os.environ["SECRET_KEY"] = os.environ["CREDENTIALS_KEYS"] = secrets.token_urlsafe(48)
         os.environ["LOG_LEVEL"] = "WARNING"
         stack.enter_context(django_database())
 
@@ -359,7 +359,9 @@ def _application_side(uri: str, name: str):
     from vms.models import VirtualMachine
     from vms.sync import sync_cluster
 
-    cluster = Cluster.objects.create(name="bench", slug="bench", kind="libvirt", libvirt_uris=uri)
+    cluster = Cluster.objects.create(
+        name="bench", slug="bench", kind="libvirt", libvirt_uris=uri, on_this_machine=True
+    )
     result = sync_cluster(cluster.pk)
     if result.error:
         raise RuntimeError(f"the sync of {uri} failed: {result.error}")

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(server.stop)
         # Read by django.setup() here and by the workers, which inherit the environment.
         os.environ["REDIS_URL"] = server.url
-        os.environ["SECRET_KEY"] = os.environ["CREDENTIALS_KEY"] = secrets.token_urlsafe(48)
+        os.environ["SECRET_KEY"] = os.environ["CREDENTIALS_KEYS"] = secrets.token_urlsafe(48)
         workdir = stack.enter_context(django_database(args.database_url, args.postgres))
         # The models exist only after django.setup().
         from _jobs_app import bench_user, drive, registered_cluster, rq_workers

@@ -1,16 +1,24 @@
 import re
-from urllib.parse import urlsplit
 
 from cryptography import x509
 from django import forms
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from access.forms import OwnerChoiceField, owner_choices
+from clusters.backends import libvirt_uri
+from clusters.backends.libvirt_uri import remote_endpoint, uri_problem
 from clusters.choices import CertificateTrust, ClusterKind
 from clusters.models import Cluster
 
-LIBVIRT_SCHEMES = {"qemu", "qemu+ssh", "qemu+tcp", "qemu+tls", "qemu+unix", "test", "test+unix"}
+URI_PROBLEMS = {
+    libvirt_uri.NOT_A_URI: _("it is not a libvirt URI; use for example qemu+ssh://host/system."),
+    libvirt_uri.DRIVER: _("only the QEMU driver is supported (qemu:// or qemu+ssh://)."),
+    libvirt_uri.TRANSPORT: _("use one of the transports ssh, libssh, libssh2, tcp, tls or unix."),
+    libvirt_uri.PATH: _("the path must be /system or /session."),
+    libvirt_uri.QUERY: _("only the options no_tty and sshauth may follow the question mark."),
+    libvirt_uri.HOST_NAME: _("give a plain host name or address, a user without a password."),
+}
 # Path words that cluster pages share with their short names (e.g. /clusters/new/).
 RESERVED_SLUGS = {"new"}
 FINGERPRINT = re.compile(r"^[0-9A-F]{64}$")
@@ -26,7 +34,63 @@ def normalize_fingerprint(value: str) -> str:
     return ":".join(digits[i : i + 2] for i in range(0, 64, 2))
 
 
-class ClusterForm(forms.ModelForm):
+# What only superusers change: where the workers connect and what they trust (a cluster
+# admin who could change these could point the workers anywhere, or receive the stored
+# password in a connection test). Secrets never appear in forms, pages or the audit log.
+CONNECTION_FIELDS = [
+    "slug",
+    "kind",
+    "rapi_host",
+    "rapi_port",
+    "rapi_user",
+    "rapi_password",
+    "certificate_trust",
+    "pinned_fingerprint",
+    "ca_bundle",
+    "vnc_password",
+    "forget_vnc_password",
+    "libvirt_uris",
+    "nic_links",
+    "on_this_machine",
+]
+SECRET_FIELDS = {"rapi_password", "vnc_password", "forget_vnc_password"}
+
+
+class AuditedChanges:
+    """`changes()`: what a saved form changed, for the audit log. A plain field gives
+    [old, new]; a secret gives only "changed" or "forgotten", never a value."""
+
+    def changes(self) -> dict:
+        changed: dict = {}
+        for name in self.changed_data:
+            if name in SECRET_FIELDS:
+                continue
+            old, new = self.initial.get(name, ""), self.cleaned_data.get(name, "")
+            changed[name] = [_plain(old), _plain(new)]
+        for name in ("rapi_password", "vnc_password"):
+            if self.cleaned_data.get(name):
+                changed[name] = "changed"
+        if self.cleaned_data.get("forget_vnc_password"):
+            changed["vnc_password"] = "forgotten"
+        return changed
+
+
+def _plain(value):
+    return value if isinstance(value, bool | int) or value is None else str(value)
+
+
+class ClusterDetailsForm(AuditedChanges, forms.ModelForm):
+    """What a cluster's administrators edit: how the cluster is named and described."""
+
+    class Meta:
+        model = Cluster
+        fields = ["name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class ClusterForm(AuditedChanges, forms.ModelForm):
+    """Registering a cluster and its connection settings: superusers only."""
+
     rapi_password = forms.CharField(
         label=_("RAPI password"),
         required=False,
@@ -52,22 +116,7 @@ class ClusterForm(forms.ModelForm):
 
     class Meta:
         model = Cluster
-        fields = [
-            "name",
-            "slug",
-            "kind",
-            "description",
-            "rapi_host",
-            "rapi_port",
-            "rapi_user",
-            "rapi_password",
-            "certificate_trust",
-            "pinned_fingerprint",
-            "ca_bundle",
-            "vnc_password",
-            "forget_vnc_password",
-            "libvirt_uris",
-        ]
+        fields = ["name", "description", *CONNECTION_FIELDS]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "ca_bundle": forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}),
@@ -97,10 +146,11 @@ class ClusterForm(forms.ModelForm):
         lines = [line.strip() for line in self.cleaned_data["libvirt_uris"].splitlines()]
         uris = [line for line in lines if line]
         for uri in uris:
-            if urlsplit(uri).scheme not in LIBVIRT_SCHEMES:
+            problem = uri_problem(uri, settings.LIBVIRT_TEST_DRIVER)
+            if problem is not None:
                 raise forms.ValidationError(
-                    _("%(uri)s is not a libvirt URI; use for example qemu:///system."),
-                    params={"uri": uri},
+                    _("%(uri)s cannot be used: %(reason)s"),
+                    params={"uri": uri, "reason": URI_PROBLEMS[problem]},
                 )
         if len(set(uris)) != len(uris):
             raise forms.ValidationError(_("Each host may be listed only once."))
@@ -128,6 +178,17 @@ class ClusterForm(forms.ModelForm):
                 self.add_error("ca_bundle", _("Paste the CA certificate that signed RAPI's."))
         elif data.get("kind") == ClusterKind.LIBVIRT:
             self._require(["libvirt_uris"], _("Give at least one host URI."))
+            uris = (data.get("libvirt_uris") or "").splitlines()
+            local = [uri for uri in uris if remote_endpoint(uri) is None]
+            if local and not data.get("on_this_machine"):
+                self.add_error(
+                    "on_this_machine",
+                    _(
+                        "%(uri)s reaches this machine's own libvirtd: tick this if that is "
+                        "what you mean."
+                    )
+                    % {"uri": local[0]},
+                )
         return data
 
     def _secret(self, name, stored, forget=False):
@@ -155,27 +216,11 @@ class ClusterForm(forms.ModelForm):
         return cluster
 
 
-def owner_choices():
-    """Users and groups, as 'user:ID' or 'group:ID' grouped under headings."""
-    users = get_user_model().objects.order_by("username").values_list("pk", "username")
-    groups = Group.objects.order_by("name").values_list("pk", "name")
-    return [
-        ("", _("(no owner)")),
-        (_("Users"), [(f"user:{pk}", name) for pk, name in users]),
-        (_("Groups"), [(f"group:{pk}", name) for pk, name in groups]),
-    ]
+class ClusterConnectionForm(ClusterForm):
+    """A registered cluster's connection settings: superusers only."""
 
-
-class OwnerChoiceField(forms.ChoiceField):
-    """One choice among users and groups; cleans to the User or Group itself."""
-
-    def clean(self, value):
-        value = super().clean(value)  # checks the string against the choices
-        if not value:
-            return None
-        kind, _sep, pk = value.partition(":")
-        model = get_user_model() if kind == "user" else Group
-        return model.objects.get(pk=int(pk))
+    class Meta(ClusterForm.Meta):
+        fields = CONNECTION_FIELDS
 
 
 class ImportForm(forms.Form):
@@ -185,10 +230,11 @@ class ImportForm(forms.Form):
     vms = forms.TypedMultipleChoiceField(coerce=int, choices=[])
     owner = OwnerChoiceField(label=_("Owner"), required=False)
 
-    def __init__(self, *args, unowned=(), missing=(), **kwargs):
+    def __init__(self, *args, actor, cluster, unowned=(), missing=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["vms"].choices = [(vm.pk, vm.name) for vm in [*unowned, *missing]]
-        self.fields["owner"].choices = owner_choices()
+        # The cluster's people only: listing every account would tell its admin who exists.
+        self.fields["owner"].choices = owner_choices(actor, cluster)
         self.unowned_ids = {vm.pk for vm in unowned}
         self.missing_ids = {vm.pk for vm in missing}
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import django_rq
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rq.job import Job as RQJob
@@ -38,8 +39,28 @@ def _sync_pending(job_id: str) -> bool:
         return False
 
 
+def syncable(clusters: QuerySet[Cluster]) -> QuerySet[Cluster]:
+    """The clusters an inventory sync may reach: every one but a student group's.
+
+    A group's cluster (courses.StudentGroup.cluster, reverse name `student_group`) is an
+    address that students typed. The worker reaches it only for the group's deployment checks
+    (courses/jobs.py), on their own queue and with their own deadline; a sync would make a
+    `default` worker connect wherever students say, again and again, for as long as a slow
+    answer lasts. courses/ sits above clusters/ (and vms/) and may not be imported here, so
+    the relation is named through the ORM.
+    """
+    return clusters.filter(student_group__isnull=True)
+
+
+def is_group_cluster(cluster: Cluster) -> bool:
+    return not syncable(Cluster.objects.filter(pk=cluster.pk)).exists()
+
+
 def enqueue_sync(cluster: Cluster, user=None) -> Job | None:
-    """Queue a sync unless one is queued or running; return the new job, or None."""
+    """Queue a sync unless one is queued or running, or the cluster is a student group's
+    (see `syncable`); return the new job, or None."""
+    if is_group_cluster(cluster):
+        return None
     job_id = uuid.uuid4()
     now = timezone.now()
     claim = {"sync_job_id": str(job_id), "sync_claimed_at": now}

@@ -1,3 +1,6 @@
+import re
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +15,20 @@ from access.permissions import (
 )
 from clusters.choices import CertificateTrust, ClusterKind, Health, NetworkKind, NodeRole
 from clusters.crypto import EncryptedTextField
+
+# A Linux interface name (IFNAMSIZ 16, so at most 15 characters) or an Open vSwitch bridge.
+LINK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}")
+
+
+def validate_nic_links(value):
+    """One link name per line, each a valid interface name."""
+    bad = [line.strip() for line in value.splitlines() if line.strip()]
+    bad = [name for name in bad if not LINK_NAME.fullmatch(name)]
+    if bad:
+        raise ValidationError(
+            _("%(names)s: a link is an interface name of at most 15 letters, digits, or . _ : -")
+            % {"names": ", ".join(bad)}
+        )
 
 
 class ClusterQuerySet(models.QuerySet):
@@ -68,6 +85,30 @@ class Cluster(models.Model):
 
     # libvirt: one URI per host, e.g. qemu:///system or qemu+ssh://host/system.
     libvirt_uris = models.TextField(_("libvirt URIs"), blank=True)
+    # Set by a superuser for a cluster (partly) on this machine, like the demo's local
+    # libvirtd: only then may its URIs, consoles and RAPI reach this machine's own addresses
+    # (clusters/backends/destinations.py).
+    on_this_machine = models.BooleanField(
+        _("runs on this machine"),
+        default=False,
+        help_text=_(
+            "Allows connections to this machine's own addresses (127.0.0.1, qemu:///system) "
+            "for this cluster's hosts and consoles. Only for hosts you run here yourself."
+        ),
+    )
+
+    # The links (bridges, Open vSwitch switches) that VMs may be attached to directly, set by
+    # a superuser: a free-text link could put a VM on the management or DRBD network.
+    nic_links = models.TextField(
+        _("NIC links"),
+        blank=True,
+        validators=[validate_nic_links],
+        help_text=_(
+            "The bridges (or Open vSwitch switches) VMs may be attached to directly, one per "
+            "line. The cluster's own networks are always offered; leave this empty to offer "
+            "only them and the cluster's default."
+        ),
+    )
 
     # What the cluster told us on the last sync.
     software_version = models.CharField(max_length=50, blank=True, editable=False)
@@ -111,6 +152,11 @@ class Cluster(models.Model):
     @property
     def uri_list(self):
         return [line.strip() for line in self.libvirt_uris.splitlines() if line.strip()]
+
+    @property
+    def link_list(self):
+        """The approved NIC links, in the order the superuser gave them."""
+        return [line.strip() for line in self.nic_links.splitlines() if line.strip()]
 
     @property
     def health(self):

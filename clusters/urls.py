@@ -10,6 +10,7 @@ app_name = "clusters"
 urlpatterns = [
     path("new/", views.cluster_create, name="create"),
     path("<slug:slug>/edit/", views.cluster_edit, name="edit"),
+    path("<slug:slug>/connection/", views.cluster_connection, name="connection"),
     path("<slug:slug>/sync/", views.cluster_sync, name="sync"),
     path("<slug:slug>/test/", views.cluster_test_connection, name="test"),
     path("<slug:slug>/trust/", views.cluster_trust_certificate, name="trust"),

@@ -14,8 +14,10 @@ from django.views.decorators.http import require_POST
 
 from access.permissions import get_for_user_or_404
 from access.views import sharing_page
-from clusters.forms import ClusterForm, ImportForm
-from clusters.jobs import enqueue_connection_test, enqueue_sync
+from audit.log import record
+from audit.models import AuditAction
+from clusters.forms import ClusterConnectionForm, ClusterDetailsForm, ClusterForm, ImportForm
+from clusters.jobs import enqueue_connection_test, enqueue_sync, is_group_cluster
 from clusters.models import Cluster
 
 
@@ -30,6 +32,24 @@ def administered_cluster(request, slug):
     )
 
 
+def connection_settings_cluster(request, slug):
+    """404 for a cluster the user cannot see; 403 unless a superuser: where the workers connect
+    and what they trust is not for a cluster's administrators to change."""
+    cluster = administered_cluster(request, slug)
+    if not request.user.is_superuser:
+        raise PermissionDenied(_("Only superusers may change a cluster's connection settings."))
+    return cluster
+
+
+def _save(form, user):
+    """Save a settings form and audit what changed (secrets masked)."""
+    cluster = form.save()
+    changes = form.changes()
+    if changes:
+        record(user, AuditAction.CLUSTER_CHANGE, cluster, changes=changes)
+    return cluster, changes
+
+
 @login_required
 def cluster_create(request):
     if not request.user.is_superuser:
@@ -37,7 +57,7 @@ def cluster_create(request):
     form = ClusterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            cluster = form.save()
+            cluster, _changes = _save(form, request.user)
             enqueue_connection_test(cluster, request.user)
             enqueue_sync(cluster)
         messages.success(
@@ -49,13 +69,28 @@ def cluster_create(request):
 
 @login_required
 def cluster_edit(request, slug):
+    """The cluster's name and description, for its administrators."""
     cluster = administered_cluster(request, slug)
-    form = ClusterForm(request.POST or None, instance=cluster)
+    form = ClusterDetailsForm(request.POST or None, instance=cluster)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            cluster = form.save()
+            cluster, _changes = _save(form, request.user)
+        messages.success(request, _("Settings saved."))
+        return redirect(cluster)
+    context = {"form": form, "cluster": cluster, "details": True}
+    return render(request, "clusters/cluster_form.html", context)
+
+
+@login_required
+def cluster_connection(request, slug):
+    """Where the workers connect and what they trust: superusers only."""
+    cluster = connection_settings_cluster(request, slug)
+    form = ClusterConnectionForm(request.POST or None, instance=cluster)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            cluster, _changes = _save(form, request.user)
             enqueue_connection_test(cluster, request.user)
-        messages.success(request, _("Settings saved; testing the connection."))
+        messages.success(request, _("Connection settings saved; testing the connection."))
         return redirect(cluster)
     return render(request, "clusters/cluster_form.html", {"form": form, "cluster": cluster})
 
@@ -64,6 +99,18 @@ def cluster_edit(request, slug):
 @require_POST
 def cluster_sync(request, slug):
     cluster = administered_cluster(request, slug)
+    if is_group_cluster(cluster):
+        # Refused rather than run as the group's checks: those are the group's to start (from
+        # its page), and clusters/ cannot reach courses/ (clusters.jobs.syncable says more).
+        messages.error(
+            request,
+            _(
+                "%(name)s is a student group's cluster: it is never synced. Its group runs "
+                "the deployment checks from the group's page."
+            )
+            % {"name": cluster},
+        )
+        return redirect(cluster)
     with transaction.atomic():
         queued = enqueue_sync(cluster, request.user)
     if queued:
@@ -86,8 +133,9 @@ def cluster_test_connection(request, slug):
 @login_required
 @require_POST
 def cluster_trust_certificate(request, slug):
-    """Pin the fingerprint the cluster presented, which the admin has compared and confirms."""
-    cluster = administered_cluster(request, slug)
+    """Pin the fingerprint the cluster presented, which a superuser has compared and confirms
+    (what the workers trust is a connection setting)."""
+    cluster = connection_settings_cluster(request, slug)
     fingerprint = request.POST.get("fingerprint", "")
     if not cluster.seen_fingerprint or fingerprint != cluster.seen_fingerprint:
         messages.error(request, _("The certificate changed meanwhile; test the connection again."))
@@ -96,6 +144,8 @@ def cluster_trust_certificate(request, slug):
         Cluster.objects.filter(pk=cluster.pk).update(
             pinned_fingerprint=fingerprint, seen_fingerprint="", last_sync_error=""
         )
+        changes = {"pinned_fingerprint": [cluster.pinned_fingerprint, fingerprint]}
+        record(request.user, AuditAction.CLUSTER_CHANGE, cluster, changes=changes)
         enqueue_connection_test(cluster, request.user)
         enqueue_sync(cluster)
     messages.success(request, _("Certificate trusted; syncing the cluster."))
@@ -110,7 +160,13 @@ def cluster_import(request, slug):
         cluster.vms.filter(missing=False, owner_user=None, owner_group=None).for_listing()
     )
     missing = list(cluster.vms.filter(missing=True).for_listing())
-    form = ImportForm(request.POST or None, unowned=unowned, missing=missing)
+    form = ImportForm(
+        request.POST or None,
+        actor=request.user,
+        cluster=cluster,
+        unowned=unowned,
+        missing=missing,
+    )
     if request.method == "POST" and form.is_valid():
         chosen = cluster.vms.filter(pk__in=form.cleaned_data["vms"])
         if form.cleaned_data["action"] == "assign":

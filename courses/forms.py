@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clusters.forms import normalize_fingerprint
+from courses import services, wiki
 from courses.models import Assignment, Course, RubricItem
 
 
@@ -87,7 +88,7 @@ class JoinForm(forms.Form):
 class ClusterRegistrationForm(forms.Form):
     rapi_host = forms.CharField(
         label=_("RAPI address"),
-        max_length=255,
+        max_length=253,
         help_text=_("The name or IP address of your cluster's master."),
     )
     rapi_port = forms.IntegerField(label=_("RAPI port"), initial=5080, min_value=1, max_value=65535)
@@ -115,6 +116,18 @@ class ClusterRegistrationForm(forms.Form):
     def __init__(self, *args, has_password=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.has_password = has_password
+
+    def clean_rapi_host(self):
+        try:
+            return services.clean_rapi_host(self.cleaned_data["rapi_host"])
+        except services.Refused as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_rapi_port(self):
+        try:
+            return services.clean_rapi_port(self.cleaned_data["rapi_port"])
+        except services.Refused as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean_fingerprint(self):
         value = self.cleaned_data["fingerprint"].strip()
@@ -147,6 +160,14 @@ class WikiPageForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not new:
             del self.fields["slug"]
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        try:
+            wiki.check_text(text)
+        except services.Refused as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return text
 
 
 class ImageForm(forms.Form):

@@ -2,8 +2,10 @@
 
 import csv
 import io
+from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -94,18 +96,30 @@ def parse_points(value, item):
 
 
 def save_grades(assignment, cells):
-    """cells: {(group, item): (points text, comment)}; all saved, or none when one is wrong."""
+    """cells: {(group, item): (points text, comment)}; all saved, or none when one is wrong.
+
+    A cell given or changed now credits the group's members of now; a cell saved unchanged
+    keeps the members it credited when it was graded."""
     parsed = {
         (group, item): (parse_points(points, item), comment.strip())
         for (group, item), (points, comment) in cells.items()
     }
+    members = {}
     with transaction.atomic():
         for (group, item), (points, comment) in parsed.items():
             if item.assignment_id != assignment.pk or group.course_id != assignment.course_id:
                 raise Refused(_("This cell is not part of the assignment."))
-            Grade.objects.update_or_create(
+            grade, created = Grade.objects.get_or_create(
                 group=group, item=item, defaults={"points": points, "comment": comment}
             )
+            if not created and (grade.points, grade.comment) == (points, comment):
+                continue
+            if not created:
+                grade.points, grade.comment = points, comment
+                grade.save(update_fields=["points", "comment", "updated_at"])
+            if group.pk not in members:
+                members[group.pk] = list(group.memberships.values_list("student_id", flat=True))
+            grade.members.set(members[group.pk])
 
 
 def sheet(assignment, groups):
@@ -135,11 +149,22 @@ def _text(value):
 
 
 def export_csv(assignment):
-    """One row per student of every group: the points and comment per item, and the total."""
+    """One row per student of every group: the points and comment per item, and the total.
+
+    Each cell credits the students who were in the group when it was graded (Grade.members),
+    whoever is in the group now: a student who joined later has that cell empty, one who left
+    later still has it. Students of the group now that no cell credits have a row of empty
+    cells, so that the teacher sees them."""
     groups = list(
         assignment.course.groups.prefetch_related("memberships__student").order_by("name")
     )
     items, rows = sheet(assignment, groups)
+    credited = defaultdict(set)
+    for grade_id, user_id in Grade.members.through.objects.filter(
+        grade__item__assignment=assignment
+    ).values_list("grade_id", "user_id"):
+        credited[grade_id].add(user_id)
+    people = get_user_model().objects.in_bulk(set().union(*credited.values()))
     out = io.StringIO()
     writer = csv.writer(out)
     header = [_("user name"), _("name"), _("e-mail"), _("group")]
@@ -147,18 +172,29 @@ def export_csv(assignment):
         header += [f"{item.title} ({_number(item.max_points)})", f"{item.title}: {_('comment')}"]
     header.append(_("total"))
     writer.writerow(header)
-    for group, cells, total in rows:
-        for membership in group.memberships.all():
-            student = membership.student
+    for group, cells, _total in rows:
+        students = {
+            membership.student.pk: membership.student for membership in group.memberships.all()
+        }
+        for _item, grade in cells:
+            for pk in credited[grade.pk] if grade is not None else ():
+                if pk in people:
+                    students.setdefault(pk, people[pk])
+        for student in sorted(students.values(), key=lambda user: user.get_username()):
             row = [
                 _text(student.get_username()),
                 _text(student.get_full_name()),
                 _text(student.email),
                 _text(group.name),
             ]
+            total = Decimal(0)
             for _item, grade in cells:
-                points = "" if grade is None or grade.points is None else _number(grade.points)
-                row += [points, "" if grade is None else _text(grade.comment)]
+                if grade is None or student.pk not in credited[grade.pk]:
+                    row += ["", ""]
+                    continue
+                points = "" if grade.points is None else _number(grade.points)
+                total += grade.points or 0
+                row += [points, _text(grade.comment)]
             row.append(_number(total))
             writer.writerow(row)
     return out.getvalue()

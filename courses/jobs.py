@@ -4,6 +4,12 @@ The web creates the `CheckRun` (the evidence record) and a `Job` (the execution 
 enqueues the job; the worker collects the evidence into the run. The run always ends: a crash
 fails it with a readable item, and a worker that died mid-run has its run failed by the next
 worker (`abandoned`).
+
+A group's cluster is whatever address its students typed, and whatever answers there may
+answer slowly on purpose. So the checks run on a queue of their own, `coursework`, never on
+the queues of VM operations and syncs, and a whole run has a deadline
+(`COURSEWORK_CHECK_DEADLINE`, courses/limits.py): the RQ job timeout, which stops the run
+wherever it is (each request to the cluster also has its own deadline, in the backend).
 """
 
 import logging
@@ -12,6 +18,7 @@ import traceback
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from rq.timeouts import JobTimeoutException
 
 from clusters.backends.base import BackendError
 from clusters.crypto import CredentialsUnreadable
@@ -19,14 +26,19 @@ from clusters.models import Cluster
 from clusters.services import backend_for
 from courses import checks
 from courses.choices import CheckRunStatus
+from courses.limits import limit
 from courses.models import CheckResult, CheckRun
 from jobs import registry, runner
 from jobs.models import Job
 
 logger = logging.getLogger(__name__)
 DEPLOYMENT_CHECKS = "deployment_checks"
-# Every check is a few reads, each with the backend's own timeout.
-JOB_TIMEOUT = 600
+QUEUE = "coursework"
+
+
+def check_deadline() -> int:
+    """Seconds a whole check run may take (the setting, as now configured)."""
+    return limit("COURSEWORK_CHECK_DEADLINE")
 
 
 def enqueue_check_run(run: CheckRun) -> Job:
@@ -59,6 +71,12 @@ def run_checks(job: Job, progress) -> None:
     status, error = CheckRunStatus.FINISHED, ""
     try:
         evidence = _collect(run.group.cluster)
+    except JobTimeoutException:
+        # RQ's timeout for this job (the deadline) interrupted whatever request was running.
+        seconds = registry.get(DEPLOYMENT_CHECKS).timeout
+        status = CheckRunStatus.FAILED
+        error = f"The checks took longer than {seconds} s and were stopped."
+        evidence = checks.unreachable("deadline", {"seconds": seconds})
     except Exception as exc:  # noqa: BLE001  (a crash must still end the run)
         logger.exception("Check run %s crashed", run_id)
         status = CheckRunStatus.FAILED
@@ -116,7 +134,8 @@ registry.register(
         label=_("deployment checks"),
         run=run_checks,
         expected_errors=(ChecksCrashed,),
-        timeout=JOB_TIMEOUT,
+        queue=QUEUE,
+        timeout=check_deadline(),
         abandoned=_abandoned,
     )
 )

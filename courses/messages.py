@@ -19,6 +19,10 @@ DETAILS = {
         "%(fingerprint)s; compare it with the one of /var/lib/ganeti/rapi.pem on the master "
         "and confirm it on the group's page."
     ),
+    "deadline": gettext_lazy(
+        "The checks took longer than %(seconds)s s and were stopped: the cluster answered too "
+        "slowly, or not at all."
+    ),
     "not_checked": gettext_lazy("Not checked: the cluster could not be reached."),
     "check_error": gettext_lazy("The cluster could not answer this check: %(error)s"),
     "reachable": gettext_lazy(

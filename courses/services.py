@@ -6,6 +6,8 @@ rule says no.
 
 import csv
 import io
+import ipaddress
+import re
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -18,11 +20,15 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from clusters.choices import CertificateTrust, ClusterKind
 from clusters.models import Cluster
+from courses.access import teaches
 from courses.choices import CheckRunStatus
-from courses.jobs import JOB_TIMEOUT, enqueue_check_run
-from courses.models import CheckRun, GroupMembership, StudentGroup
+from courses.jobs import check_deadline, enqueue_check_run
+from courses.models import CheckRun, GroupMembership, MembershipChange, StudentGroup
 from courses.models.course import MAX_GROUP_SIZE
 
+# One label of a host name: ASCII letters, digits and inner hyphens (an international name is
+# typed in its xn-- form).
+HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 HEADER_WORDS = {"username", "user", "email", "e-mail", "usuario", "usuário", "login"}
 
 
@@ -44,8 +50,14 @@ def parse_student_list(text):
 
     Returns (users, problems); problems are (line number, value, reason) for rows that name
     no user, or several.
+
+    A teacher learns from it which rows cannot be enrolled, and no more about the accounts of
+    the site: a row that names no account, several (an e-mail two accounts share) or one that
+    is not for students (an inactive account, a superuser) gets the same reason, and such
+    accounts are never matched.
     """
     User = get_user_model()
+    candidates = User.objects.filter(is_active=True, is_superuser=False)
     users, problems, seen = [], [], set()
     for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         value = (row[0] if row else "").strip()
@@ -54,13 +66,13 @@ def parse_student_list(text):
         if not users and not problems and value.lower() in HEADER_WORDS:
             continue
         if "@" in value:
-            matches = list(User.objects.filter(email__iexact=value, is_active=True)[:2])
+            matches = list(candidates.filter(email__iexact=value)[:2])
         else:
-            matches = list(User.objects.filter(username__iexact=value, is_active=True)[:2])
-        if not matches:
-            problems.append((number, value, _("no user with this user name or e-mail")))
-        elif len(matches) > 1:
-            problems.append((number, value, _("several users have this e-mail")))
+            matches = list(candidates.filter(username__iexact=value)[:2])
+        if len(matches) != 1:
+            problems.append(
+                (number, value, _("no single student account has this user name or e-mail"))
+            )
         elif matches[0].pk not in seen:
             seen.add(matches[0].pk)
             users.append(matches[0])
@@ -78,14 +90,42 @@ def import_students(course, text):
     return users
 
 
-def unenrol(course, student):
+def unenrol(course, student, by=None):
     with transaction.atomic():
         for membership in GroupMembership.objects.filter(course=course, student=student):
-            remove_member(membership.group, student)
+            remove_member(membership.group, student, by=by)
         course.students.remove(student)
 
 
 # --- groups
+
+
+def membership_change_allowed(course, by):
+    """Whether `by` may change the course's groups now; True when it is after the groups froze
+    (a teacher's change, recorded as such). Refused for anyone else once frozen.
+
+    From the first deadline of the course on, students can no longer join or leave: the work
+    was done by the group as it was, and grades credit who was in it. Teachers still can (a
+    student who dropped out, a mistake), and every change records who made it.
+    """
+    frozen_by = course.groups_frozen_by()
+    if frozen_by is None:
+        return False
+    if by is not None and teaches(by, course):
+        return True
+    raise Refused(
+        _(
+            "The deadline of %(assignment)s has passed: the groups are frozen. Ask a teacher "
+            "if a group must change."
+        )
+        % {"assignment": frozen_by.title}
+    )
+
+
+def _record(group, student, joined, by, after_deadline):
+    MembershipChange.objects.create(
+        group=group, student=student, joined=joined, by=by, after_deadline=after_deadline
+    )
 
 
 def create_group(course, name, founder=None):
@@ -93,16 +133,19 @@ def create_group(course, name, founder=None):
     name = name.strip()
     if not name:
         raise Refused(_("Give the group a name."))
+    if founder is not None:
+        membership_change_allowed(course, founder)
     with transaction.atomic():
         if course.groups.filter(name__iexact=name).exists():
             raise Refused(_("The course already has a group called %(name)s.") % {"name": name})
         group = StudentGroup.objects.create(course=course, name=name)
         if founder is not None:
-            add_member(group, founder)
+            add_member(group, founder, by=founder)
     return group
 
 
 def join_by_code(course, student, code):
+    membership_change_allowed(course, student)
     group = (
         StudentGroup.objects.filter(course=course, invitation_code=code.strip().upper())
         .select_related("course")
@@ -112,15 +155,17 @@ def join_by_code(course, student, code):
         raise Refused(
             _("No group of this course has the invitation code %(code)s.") % {"code": code}
         )
-    add_member(group, student)
+    add_member(group, student, by=student)
     return group
 
 
-def add_member(group, student):
-    """Put a student of the course in the group: at most four, one group per course."""
+def add_member(group, student, by=None):
+    """Put a student of the course in the group: at most four, one group per course. `by` is
+    who does it (None: not a teacher); after the groups froze, only a teacher may."""
     with transaction.atomic():
         # Lock the group: two students joining at once cannot both be the fourth.
-        group = StudentGroup.objects.select_for_update().get(pk=group.pk)
+        group = StudentGroup.objects.select_for_update().select_related("course").get(pk=group.pk)
+        after_deadline = membership_change_allowed(group.course, by)
         if not group.course.students.filter(pk=student.pk).exists():
             raise Refused(
                 _("%(user)s is not enrolled in this course.") % {"user": student.get_username()}
@@ -150,13 +195,19 @@ def add_member(group, student):
             raise Refused(
                 _("%(user)s joined another group meanwhile.") % {"user": student.get_username()}
             ) from None
+        _record(group, student, True, by, after_deadline)
         sync_cluster_access(group)
     return group
 
 
-def remove_member(group, student):
+def remove_member(group, student, by=None):
+    """Take a student out of the group; `by` as for add_member."""
     with transaction.atomic():
-        GroupMembership.objects.filter(group=group, student=student).delete()
+        group = StudentGroup.objects.select_for_update().select_related("course").get(pk=group.pk)
+        after_deadline = membership_change_allowed(group.course, by)
+        removed, _kinds = GroupMembership.objects.filter(group=group, student=student).delete()
+        if removed:
+            _record(group, student, False, by, after_deadline)
         sync_cluster_access(group)
 
 
@@ -198,8 +249,44 @@ def _cluster_name(group):
     return slug
 
 
+def clean_rapi_host(value):
+    """The host name or IP address of a group's RAPI, as typed; Refused for anything else.
+
+    Students type it, and the worker connects to it: no URL (scheme, path, user@, port), no
+    spaces, nothing longer than a host name can be. A name whose last label is all digits is
+    no host name but a number that the resolver would read as an address ("127.1",
+    "2130706433"): refused too; an IP address is given in its usual form.
+    """
+    host = (value or "").strip()
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    labels = host.removesuffix(".").split(".")
+    if (
+        len(host) > 253
+        or not all(HOST_LABEL.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise Refused(
+            _(
+                "Give the host name or the IP address of the cluster's master only, such as "
+                "master.example.org or 192.0.2.10: no https://, no path and no port."
+            )
+        )
+    return host
+
+
+def clean_rapi_port(value):
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
+        raise Refused(_("The RAPI port is a number from 1 to 65535."))
+    return value
+
+
 def register_cluster(group, rapi_host, rapi_port, rapi_user, rapi_password, fingerprint=""):
     """Create or update the group's Ganeti cluster; keep the password when none is given."""
+    rapi_host = clean_rapi_host(rapi_host)
+    rapi_port = clean_rapi_port(rapi_port)
     with transaction.atomic():
         cluster = group.cluster
         if cluster is None:
@@ -247,8 +334,9 @@ def start_check_run(group, user):
         pending = group.check_runs.filter(
             status__in=[CheckRunStatus.QUEUED, CheckRunStatus.RUNNING]
         )
-        # A run that outlived its job's timeout was lost with its worker: end it.
-        stale = timezone.now() - timedelta(seconds=JOB_TIMEOUT * 2)
+        # A run that outlived its job's timeout (the deadline) was lost with its worker: end
+        # it. Twice the deadline, so that a run still waiting behind another is not ended.
+        stale = timezone.now() - timedelta(seconds=check_deadline() * 2)
         pending.filter(created_at__lt=stale).update(
             status=CheckRunStatus.FAILED, finished_at=timezone.now(), error="lost by its worker"
         )

@@ -7,5 +7,6 @@ class GanetiwebConfig(AppConfig):
     verbose_name = _("ganetiweb")
 
     def ready(self):
-        # Registers the system checks (Django's way: importing the module).
-        from ganetiweb import checks  # noqa: F401
+        # Registers the system checks, and the signal that stamps a session's save time at
+        # login for the idle timeout (Django's way: importing the modules).
+        from ganetiweb import checks, sessions  # noqa: F401

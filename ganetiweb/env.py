@@ -4,6 +4,7 @@ Each helper refuses a value it cannot understand and names the variable, so a
 typo stops start-up with a message instead of running with a surprise.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -63,6 +64,19 @@ def envchoice(name: str, default: str, choices: list[str]) -> str:
     if value not in choices:
         raise SettingError(f"{name}={value!r} is not valid: use one of {', '.join(choices)}.")
     return value
+
+
+def envnetworks(name: str) -> list[str]:
+    """A comma-separated list of networks in CIDR form, e.g. 10.0.0.0/8,fd00::/8."""
+    networks = envlist(name, [])
+    for item in networks:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingError(
+                f"{name}: {item!r} is not a network; write it as 10.0.0.0/8 or fd00::/8."
+            ) from None
+    return networks
 
 
 def envlist(name: str, default: list[str]) -> list[str]:
@@ -127,11 +141,47 @@ def secret_key(name: str, fallback_file: Path) -> str:
         if len(value) < 40:
             raise SettingError(f"{name} is too short: use at least 40 random characters.")
         return value
-    if fallback_file.exists():
-        return fallback_file.read_text().strip()
-    fallback_file.parent.mkdir(parents=True, exist_ok=True)
+    return _generated_once(fallback_file)
+
+
+def credentials_keys(name: str, fallback_file: Path, required: bool) -> list[str]:
+    """Return the comma-separated keys of NAME, newest first, or one generated once into
+    FALLBACK_FILE; when REQUIRED (behind HTTPS), a missing NAME stops start-up instead.
+
+    Only the newest key encrypts, so only it must be long; older ones are listed to read what
+    they encrypted until `manage.py rotate_credentials_key` has re-encrypted it."""
+    keys = envlist(name, [])
+    if keys:
+        if len(keys[0]) < 40:
+            raise SettingError(
+                f"The first key of {name} (the newest, which encrypts) is too short: "
+                "use at least 40 random characters."
+            )
+        return keys
+    if required:
+        raise SettingError(
+            f"{name} is required when HTTPS=true: set it (or {name}_FILE) to at least 40 random "
+            "characters, kept apart from SECRET_KEY, e.g. the output of "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'. Passwords saved "
+            "before it was set were encrypted with SECRET_KEY: list that after the new key, "
+            "then run manage.py rotate_credentials_key."
+        )
+    return [_generated_once(fallback_file)]
+
+
+def renamed(old: str, new: str) -> None:
+    """Stop start-up when a variable is still set under its former name."""
+    if _raw(old):
+        raise SettingError(f"{old} is now called {new}: rename the variable (or {old}_FILE).")
+
+
+def _generated_once(path: Path) -> str:
+    """A random key read from PATH, written there (readable by its owner only) the first time."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
-    fd = os.open(fallback_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key

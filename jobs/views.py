@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,15 +21,27 @@ def _visible_jobs(request):
     )
 
 
+def _id_parameter(request, name):
+    """The id given as ?NAME=, or None; a 404 for anything but an id (not a 500 from the
+    query). At most 18 digits: a larger number overflows SQLite's integers, and no row has it."""
+    value = request.GET.get(name)
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        raise Http404
+    return int(value)
+
+
 @login_required
 def job_list(request):
     """Jobs the user may see: theirs by default, or those of one VM, node or cluster."""
     jobs = _visible_jobs(request)
     scope = request.GET.get("scope", "mine")
-    if request.GET.get("vm"):
-        jobs, scope = jobs.filter(vm_id=request.GET["vm"]), "vm"
-    elif request.GET.get("node"):
-        jobs, scope = jobs.filter(node_id=request.GET["node"]), "node"
+    vm_id, node_id = _id_parameter(request, "vm"), _id_parameter(request, "node")
+    if vm_id is not None:
+        jobs, scope = jobs.filter(vm_id=vm_id), "vm"
+    elif node_id is not None:
+        jobs, scope = jobs.filter(node_id=node_id), "node"
     elif request.GET.get("cluster"):
         jobs, scope = jobs.filter(cluster__slug=request.GET["cluster"]), "cluster"
     elif scope == "mine":

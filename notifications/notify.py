@@ -50,9 +50,12 @@ def notify(users, message, params: dict | None = None, url: str = "") -> list[No
 
 def _send(text, url, addresses):
     body = f"{text}\n\n{settings.SITE_URL}{url}" if url else text
+    # A subject is one header line (Django refuses a newline in it); a text may hold several,
+    # a refusal's reason for one: the subject runs them together, the body keeps them.
+    subject = " ".join(text.split())[:60]
     try:
         send_mail(
-            subject=f"[ganetiweb] {text[:60]}",
+            subject=f"[ganetiweb] {subject}",
             message=body,
             from_email=None,
             recipient_list=addresses,

@@ -26,6 +26,10 @@ def django_db_modify_db_settings(tmp_path_factory):
         database.setdefault("TEST", {})["NAME"] = str(test_db)
 
 
+# As in settings.RQ_QUEUES, in the order a worker takes them.
+QUEUES = ("high", "default", "low", "coursework")
+
+
 class Worker:
     """Runs queued RQ jobs from the test Redis in this process, as a worker would."""
 
@@ -34,13 +38,13 @@ class Worker:
 
     def run(self):
         """Work every queue until empty; return the number of jobs that failed."""
-        queues = [django_rq.get_queue(name) for name in ("high", "default", "low")]
+        queues = [django_rq.get_queue(name) for name in QUEUES]
         worker = SimpleWorker(queues, connection=self.connection)
         worker.work(burst=True)
         return sum(len(queue.failed_job_registry) for queue in queues)
 
     def queued(self):
-        return sum(len(django_rq.get_queue(name)) for name in ("high", "default", "low"))
+        return sum(len(django_rq.get_queue(name)) for name in QUEUES)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -51,8 +55,7 @@ def test_queues(redis_server):
     enqueues on the same Redis as the tests' workers.
     """
     settings.RQ_QUEUES = {
-        name: {"URL": redis_server.url, "DEFAULT_TIMEOUT": 600}
-        for name in ("high", "default", "low")
+        name: {"URL": redis_server.url, "DEFAULT_TIMEOUT": 600} for name in QUEUES
     }
     return redis_server.url
 

@@ -117,3 +117,11 @@ def test_a_wrong_setting_stops_start_up_with_a_message(tmp_path):
     )
     assert result.returncode == 1
     assert "ganetiweb cannot start: DEBUG='maybe' is not valid: use true or false." in result.stderr
+
+
+def test_blocked_networks_are_checked_at_start_up(monkeypatch):
+    monkeypatch.setenv("CLUSTER_BLOCKED_NETWORKS", "10.0.0.0/8, fd00::/8")
+    assert env.envnetworks("CLUSTER_BLOCKED_NETWORKS") == ["10.0.0.0/8", "fd00::/8"]
+    monkeypatch.setenv("CLUSTER_BLOCKED_NETWORKS", "10.0.0.0/8,intranet")
+    with pytest.raises(SettingError, match="'intranet' is not a network"):
+        env.envnetworks("CLUSTER_BLOCKED_NETWORKS")

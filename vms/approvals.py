@@ -62,6 +62,7 @@ def submit_vm_creation(cluster, user, spec: VMSpec, owner: dict, message=""):
 
 
 def _file_vm_request(cluster, user, spec, owner, message, reason) -> VMRequest:
+    services.check_nics(cluster, spec.nics)  # an admin approves the size, not a bridge
     request = VMRequest.objects.create(
         cluster=cluster,
         requested_by=user,
@@ -208,23 +209,53 @@ def set_quota(admin, cluster, owner: dict | None, limits: dict, use_default=Fals
     return quota
 
 
+def resulting_limits(request: QuotaRequest, **limits) -> quotas.Limits:
+    """The owner's quota once the request is approved.
+
+    Each limit is the admin's (given in `limits`), else the one asked for; a limit left empty
+    in both keeps the owner's current one (their own, or the cluster default they follow).
+    A request never makes a limit unlimited: that is the quota page's deliberate choice.
+    """
+    current = quotas.limits_for(request.cluster, request.owner_ids)
+    result = {}
+    for name in QUOTA_FIELDS:
+        wanted = limits[name] if name in limits else getattr(request, name)
+        result[name] = getattr(current, name) if wanted is None else wanted
+    return quotas.Limits(**result)
+
+
 def approve_quota_request(request: QuotaRequest, admin, **limits) -> Quota:
-    """Give the owner the quota asked for (or the admin's version of it)."""
+    """Give the owner the quota asked for (or the admin's version of it); what neither asked
+    nor changed stays as it is."""
     permissions.require(admin, request.cluster, "admin")
     with transaction.atomic():
         request = _take_pending(QuotaRequest, request.pk)
+        # Read the current limits under the owner's quota lock, as the quota check does.
+        quotas.lock(request.cluster, request.owner_ids)
+        result = resulting_limits(request, **limits)
+        changed = [
+            name
+            for name in QUOTA_FIELDS
+            if limits.get(name, getattr(request, name)) != getattr(request, name)
+        ]
         for name in QUOTA_FIELDS:
-            if name in limits:
+            if name in limits:  # the request records the version approved
                 setattr(request, name, limits[name])
         request.save(update_fields=list(QUOTA_FIELDS))
         quota = set_quota(
             admin,
             request.cluster,
             request.owner_ids,
-            {name: getattr(request, name) for name in QUOTA_FIELDS},
+            {name: getattr(result, name) for name in QUOTA_FIELDS},
         )
         _close(request, admin, RequestStatus.APPROVED)
-        audit_log.record(admin, AuditAction.REQUEST_APPROVE, request.cluster, request=_ref(request))
+        audit_log.record(
+            admin,
+            AuditAction.REQUEST_APPROVE,
+            request.cluster,
+            request=_ref(request),
+            changes=changed,
+        )
         notify(
             [request.requested_by],
             gettext_lazy("Your quota on %(cluster)s was raised."),

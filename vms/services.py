@@ -5,6 +5,8 @@ the permission again, although the views have checked it: jobs (retry) and futur
 come here without a view.
 """
 
+from dataclasses import asdict
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -15,6 +17,7 @@ from clusters.choices import ClusterKind
 from jobs import runner
 from jobs.models import Job, JobStatus
 from jobs.registry import JobRefused
+from vms import nics as vm_nics
 from vms import operations, quotas
 from vms.models import VirtualMachine
 from vms.operations import MOVABLE_TEMPLATES, JobKind, Operation
@@ -43,9 +46,11 @@ def _busy(vm) -> bool:
     return Job.objects.filter(vm=vm).unfinished().exists()
 
 
-def request_vm_operation(vm: VirtualMachine, kind: str, user, **params) -> Job:
+def request_vm_operation(
+    vm: VirtualMachine, kind: str, user, *, retry_of: Job | None = None, **params
+) -> Job:
     """Queue one operation on a VM, refusing it when it makes no sense now or goes beyond the
-    owner's quota (starting and growing count against it)."""
+    owner's quota (starting and growing count against it). `retry_of`: the job it repeats."""
     operation = operations.get(kind)
     permissions.require(user, vm, operation.permission)
     with transaction.atomic():
@@ -59,12 +64,28 @@ def request_vm_operation(vm: VirtualMachine, kind: str, user, **params) -> Job:
                 % {"vm": vm.name}
             )
         _check_quota(vm, operation, params)
+        if operation.kind == JobKind.MODIFY:
+            check_nics(vm.cluster, params.get("changes", {}).get("add_nics", []))
         job = Job.objects.create(
-            kind=kind, cluster=vm.cluster, vm=vm, target=vm.name, params=params, requested_by=user
+            kind=kind,
+            cluster=vm.cluster,
+            vm=vm,
+            target=vm.name,
+            params=params,
+            requested_by=user,
+            retry_of=retry_of,
         )
         audit_log.record(user, AuditAction.VM_OPERATION, vm, operation=kind, job=str(job.pk))
         runner.enqueue(job)
     return job
+
+
+def check_nics(cluster, nics: list) -> None:
+    """Refuse NICs on a network or link the cluster does not offer, or with an address that
+    is not theirs to take (vms/nics.py). `nics`: NicSpecs or their JSON."""
+    problems = vm_nics.check(cluster, [n if isinstance(n, dict) else asdict(n) for n in nics])
+    if problems:
+        raise OperationRefused(" ".join(problems))
 
 
 def _check_quota(vm, operation: Operation, params):
@@ -91,7 +112,7 @@ def _check_quota(vm, operation: Operation, params):
         )
 
 
-def request_node_operation(node, kind: str, user, **params) -> Job:
+def request_node_operation(node, kind: str, user, *, retry_of: Job | None = None, **params) -> Job:
     permissions.require(user, node.cluster, operations.get(kind).permission)
     with transaction.atomic():
         if Job.objects.filter(node=node).unfinished().exists():
@@ -106,6 +127,7 @@ def request_node_operation(node, kind: str, user, **params) -> Job:
             target=node.name,
             params=params,
             requested_by=user,
+            retry_of=retry_of,
         )
         audit_log.record(
             user, AuditAction.NODE_OPERATION, node.cluster, node=node.name, operation=kind
@@ -129,45 +151,45 @@ def require_job_permission(user, job: Job) -> None:
 
 
 def retry_job(job: Job, user) -> Job:
-    """Queue the same operation again, as a new job that points at the failed one."""
+    """Queue the same operation again, as a new job that points at the failed one.
+
+    A retry is a new request: it takes the same path as the first one (the permission, the VM
+    row's lock, whether the operation makes sense for the VM now, the quota), so a retry can
+    do nothing a click on the VM page could not.
+    """
     require_job_permission(user, job)
     if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
         raise OperationRefused(_("Only a failed or canceled job can be retried."))
-    if job.vm is not None and _busy(job.vm):
+    if job.kind == JobKind.CREATE:
+        return _retry_creation(job, user)
+    if job.node is not None:
+        return request_node_operation(job.node, job.kind, user, retry_of=job, **job.params)
+    if job.vm is None:
         raise OperationRefused(
-            _("Another operation on %(vm)s is queued or running; wait for it to end.")
-            % {"vm": job.vm.name}
+            _("%(vm)s is no longer in the inventory: sync the cluster, then ask again.")
+            % {"vm": job.target}
         )
+    return request_vm_operation(job.vm, job.kind, user, retry_of=job, **job.params)
+
+
+def _retry_creation(job: Job, user) -> Job:
     with transaction.atomic():
-        if job.kind == JobKind.CREATE:
-            owner = job.params.get("owner") or {}
-            spec = job.params["spec"]
-            extra = quotas.vm_amounts(
-                spec["memory"], spec["vcpus"], sum(spec["disks"]), spec.get("start", False)
-            )
-            problems = quotas.check(job.cluster, owner, extra)
-            if problems:
-                raise OperationRefused(
-                    _("Creating %(name)s again would go beyond the quota: %(problems)s.")
-                    % {"name": job.target, "problems": "; ".join(problems)}
-                )
-        elif job.vm is not None:
-            _check_quota(job.vm, operations.get(job.kind), job.params)
-        clone = Job.objects.create(
-            kind=job.kind,
-            cluster=job.cluster,
-            vm=job.vm,
-            node=job.node,
-            target=job.target,
-            params=job.params,
-            requested_by=user,
-            retry_of=job,
+        owner = job.params.get("owner") or {}
+        spec = job.params["spec"]
+        extra = quotas.vm_amounts(
+            spec["memory"], spec["vcpus"], sum(spec["disks"]), spec.get("start", False)
         )
-        runner.enqueue(clone)
-    return clone
+        problems = quotas.check(job.cluster, owner, extra)
+        if problems:
+            raise OperationRefused(
+                _("Creating %(name)s again would go beyond the quota: %(problems)s.")
+                % {"name": job.target, "problems": "; ".join(problems)}
+            )
+        spec_object = operations.spec_from_params(job.params)
+        return request_vm_creation(job.cluster, user, spec_object, owner, retry_of=job)
 
 
-def request_vm_creation(cluster, user, spec, owner: dict) -> Job:
+def request_vm_creation(cluster, user, spec, owner: dict, *, retry_of: Job | None = None) -> Job:
     """Queue the creation of a VM; its row appears when the job has created it."""
     with transaction.atomic():
         if (
@@ -176,12 +198,14 @@ def request_vm_creation(cluster, user, spec, owner: dict) -> Job:
             .exists()
         ):
             raise OperationRefused(_("%(name)s is already being created.") % {"name": spec.name})
+        check_nics(cluster, spec.nics)
         job = Job.objects.create(
             kind=JobKind.CREATE,
             cluster=cluster,
             target=spec.name,
             params={"spec": spec.to_json(), "owner": owner},
             requested_by=user,
+            retry_of=retry_of,
         )
         runner.enqueue(job)
     return job

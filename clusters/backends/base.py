@@ -8,6 +8,10 @@ from __future__ import annotations
 import abc
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .destinations import DestinationPolicy
 
 # --- Errors: every failure talking to a cluster becomes one of these, with a message a person
 # understands. Jobs record them; pages show them.
@@ -66,13 +70,22 @@ class GanetiConnection:
     # error carries the fingerprint seen, for the admin to confirm.
     ca_bundle_pem: str = ""
     pinned_fingerprint: str = ""
-    timeout: float = 15.0
+    timeout: float = 15.0  # for each connect and each read
+    # Each request ends within this many seconds (or its own longer timeout), however slowly
+    # the answer trickles in, and its answer is at most max_answer_bytes long.
+    deadline: float = 120.0
+    max_answer_bytes: int = 64 * 1024 * 1024
+    # Where the client may connect (destinations.py); None: anywhere, for code that builds a
+    # connection by hand. clusters/services.py always gives one.
+    policy: DestinationPolicy | None = None
 
 
 @dataclass(frozen=True)
 class LibvirtConnection:
     uris: tuple[str, ...]
     timeout: float = 15.0
+    policy: DestinationPolicy | None = None
+    allow_test_driver: bool = False  # test:///PATH reads a file: for the test suite only
 
 
 # --- What a backend reads from a cluster.

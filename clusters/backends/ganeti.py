@@ -15,19 +15,25 @@ subjectAltName, so for an untouched cluster pinning is the way to trust it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
 import re
+import socket
 import ssl
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPSConnectionPool
 from urllib3.util.ssl_ import create_urllib3_context
 
 from ._network import causes, network_reason, url_host
@@ -45,6 +51,7 @@ from .base import (
     Timeout,
     Unreachable,
 )
+from .destinations import DestinationPolicy
 from .ganeti_ops import GanetiOperations
 from .ganeti_parse import (
     job_failure_reason,
@@ -76,6 +83,7 @@ class GanetiBackend(Backend, GanetiOperations):
         self._base_url = f"https://{url_host(connection.host)}:{connection.port}"
         self._pin = normalize_fingerprint(connection.pinned_fingerprint)
         self._session = _make_session(connection, self._pin)
+        self._policy = connection.policy
 
     # --- Backend
 
@@ -182,36 +190,68 @@ class GanetiBackend(Backend, GanetiOperations):
         """Send one request and decode the answer; every failure becomes a BackendError."""
         if not self._pin and not self.connection.ca_bundle_pem:
             raise self._untrusted()
+        # A call that asks for a longer timeout (the OS list) gets that long in all.
+        seconds = max(self.connection.deadline, timeout or 0)
         timeout = timeout or self.connection.timeout
+        if self._policy is not None:
+            self._policy.resolve(self.connection.host, self.connection.port)
         headers = None if body is None else {"Content-Type": "application/json"}
-        try:
-            response = self._session.request(
-                method,
-                self._base_url + path,
-                params=_query(params),
-                data=None if body is None else json.dumps(body),
-                headers=headers,
-                timeout=timeout,
-            )
-        except requests.RequestException as exc:
-            raise self._transport_error(exc, timeout) from exc
-        return self._decode(method, path, response)
+        with _deadline(seconds) as expired:
+            try:
+                response = self._session.request(
+                    method,
+                    self._base_url + path,
+                    params=_query(params),
+                    data=None if body is None else json.dumps(body),
+                    headers=headers,
+                    timeout=timeout,
+                    stream=True,
+                )
+                with response:
+                    content = self._read(method, path, response)
+            except requests.RequestException as exc:
+                if expired.is_set():
+                    raise self._past_deadline(method, path, seconds) from exc
+                raise self._transport_error(exc, timeout) from exc
+        return self._decode(method, path, response, content)
 
-    def _decode(self, method: str, path: str, response: requests.Response) -> Any:
+    def _read(self, method: str, path: str, response: requests.Response) -> bytes:
+        """The answer's body, refused past max_answer_bytes (read in chunks, never whole)."""
+        cap = self.connection.max_answer_bytes
+        chunks, size = [], 0
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > cap:
+                raise MalformedAnswer(
+                    f"The Ganeti cluster at {self._where} answered {method} {path} with more "
+                    f"than {cap // (1024 * 1024)} MiB; ganetiweb reads no more than that."
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _past_deadline(self, method: str, path: str, seconds: float) -> Timeout:
+        return Timeout(
+            f"The Ganeti cluster at {self._where} did not finish answering {method} {path} "
+            f"within {seconds:g} s."
+        )
+
+    def _decode(self, method: str, path: str, response: requests.Response, content: bytes) -> Any:
         if response.status_code == 200:
             try:
-                return json.loads(response.content)
+                return json.loads(content)
             except ValueError:
                 raise MalformedAnswer(
                     f"The Ganeti cluster at {self._where} answered {method} {path} with "
                     f"something that is not JSON."
                 ) from None
-        raise self._http_error(method, path, response)
+        raise self._http_error(method, path, response, content)
 
-    def _http_error(self, method: str, path: str, response: requests.Response) -> BackendError:
+    def _http_error(
+        self, method: str, path: str, response: requests.Response, content: bytes
+    ) -> BackendError:
         """RAPI's error answer ``{code, message, explain}`` as a typed error in words."""
         status = response.status_code
-        reason = _rapi_reason(response)
+        reason = _rapi_reason(response, content)
         where = f"The Ganeti cluster at {self._where}"
         if status == 401:
             user = self.connection.username
@@ -274,7 +314,7 @@ class GanetiBackend(Backend, GanetiOperations):
 
     def _untrusted(self) -> CertificateMismatch:
         seen = fetch_certificate_fingerprint(
-            self.connection.host, self.connection.port, self.connection.timeout
+            self.connection.host, self.connection.port, self.connection.timeout, self._policy
         )
         return CertificateMismatch(
             f"The cluster's certificate is not trusted yet: the Ganeti cluster at {self._where} "
@@ -287,7 +327,7 @@ class GanetiBackend(Backend, GanetiOperations):
         """The fingerprint to show with a verification error; None if it cannot be read."""
         try:
             return fetch_certificate_fingerprint(
-                self.connection.host, self.connection.port, self.connection.timeout
+                self.connection.host, self.connection.port, self.connection.timeout, self._policy
             )
         except BackendError:
             return None
@@ -306,14 +346,18 @@ _FINGERPRINT_MISMATCH = re.compile(r'Fingerprints did not match.*got "([0-9a-fA-
 # --- certificates
 
 
-def fetch_certificate_fingerprint(host: str, port: int = 5080, timeout: float = 15.0) -> str:
+def fetch_certificate_fingerprint(
+    host: str, port: int = 5080, timeout: float = 15.0, policy: DestinationPolicy | None = None
+) -> str:
     """The SHA-256 fingerprint of the server's certificate, read without verifying it.
 
     For "pin on first contact": nothing but a TLS handshake happens, no credentials are sent.
     Returns colon-separated uppercase hex, as ``openssl x509 -fingerprint -sha256`` prints it.
+    With a policy, the name is resolved and checked once and the handshake goes to that address.
     """
+    address = host if policy is None else policy.resolve(host, port)[0]
     try:
-        pem = ssl.get_server_certificate((host, port), timeout=timeout)
+        pem = ssl.get_server_certificate((address, port), timeout=timeout)
     except ssl.SSLError as exc:
         raise Unreachable(
             f"Cannot reach the Ganeti cluster at {host}:{port}: the TLS handshake failed "
@@ -350,13 +394,14 @@ def format_fingerprint(hex_digits: str) -> str:
 class _TrustAdapter(HTTPAdapter):
     """Trust exactly what the cluster's settings say, nothing from requests' defaults."""
 
-    def __init__(self, ca_bundle_pem: str, pin: str):
+    def __init__(self, ca_bundle_pem: str, pin: str, policy: DestinationPolicy | None):
         # One context for every connection, set before super().__init__(), which builds the
         # pool manager. Without one, urllib3 builds a context per connection and loads the
         # machine's CA store into it, about 40 ms of CPU per request (RAPI closes every
         # connection), for certificates a pin never uses.
         self._ssl_context = _ca_context(ca_bundle_pem) if ca_bundle_pem else _pin_context()
         self._pin = pin
+        self._policy = policy
         super().__init__(max_retries=0)
 
     def init_poolmanager(self, *args: Any, **pool_kwargs: Any) -> None:
@@ -364,12 +409,77 @@ class _TrustAdapter(HTTPAdapter):
             pool_kwargs["assert_fingerprint"] = self._pin
         pool_kwargs["ssl_context"] = self._ssl_context
         super().init_poolmanager(*args, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"https": _guarded_pool(self._policy)}
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         # requests would load its default (public) CA bundle into every connection.
         conn.cert_reqs = "CERT_REQUIRED" if verify else "CERT_NONE"
         conn.ca_certs = None
         conn.ca_cert_dir = None
+
+
+class _GuardedConnection(HTTPSConnection):
+    """Checks where the socket really went before TLS and the request (and so the password):
+    the name may have resolved differently since the policy checked it. The socket is also
+    handed to the request's deadline, which shuts it when time is up."""
+
+    policy: DestinationPolicy | None = None
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        try:
+            if self.policy is not None:
+                self.policy.check_connected(sock, self.host)
+        except BaseException:
+            sock.close()
+            raise
+        _watch(sock)
+        return sock
+
+
+def _guarded_pool(policy: DestinationPolicy | None) -> type[HTTPSConnectionPool]:
+    """A pool class whose connections check `policy` (urllib3 builds them from the class)."""
+    connection = type("GuardedConnection", (_GuardedConnection,), {"policy": policy})
+    return type("GuardedPool", (HTTPSConnectionPool,), {"ConnectionCls": connection})
+
+
+# The sockets of the requests running in this thread, shut when their deadline passes.
+_deadlines = threading.local()
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[threading.Event]:
+    """Shut every socket the request opens once `seconds` have passed: requests' timeout
+    bounds each read, not the whole answer, which a server can trickle in forever."""
+    expired = threading.Event()
+    sockets: list[socket.socket] = []
+
+    def expire() -> None:
+        expired.set()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    _deadlines.sockets = sockets
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
+        _deadlines.sockets = None
+        for sock in sockets:
+            sock.close()
+
+
+def _watch(sock: socket.socket) -> None:
+    """Keep a duplicate of the socket's descriptor: shutting it down ends the connection
+    for the TLS socket too, which takes the original's descriptor over before the handshake
+    (and the handshake is as slow as the server likes)."""
+    sockets = getattr(_deadlines, "sockets", None)
+    if sockets is not None:
+        sockets.append(sock.dup())
 
 
 def _pin_context() -> ssl.SSLContext:
@@ -397,21 +507,21 @@ def _make_session(connection: GanetiConnection, pin: str) -> requests.Session:
     # The chain is verified only against a configured CA bundle; a pin alone checks the
     # certificate itself, so the chain (self-signed) is not verified.
     session.verify = bool(connection.ca_bundle_pem)
-    session.mount("https://", _TrustAdapter(connection.ca_bundle_pem, pin))
+    session.mount("https://", _TrustAdapter(connection.ca_bundle_pem, pin, connection.policy))
     return session
 
 
 # --- small helpers
 
 
-def _rapi_reason(response: requests.Response) -> str:
+def _rapi_reason(response: requests.Response, content: bytes) -> str:
     """The reason in RAPI's ``{code, message, explain}``.
 
     ``message`` carries Ganeti's reason, HTML-escaped; ``explain`` is mostly the generic text of
     the HTTP status ("Bad request syntax or unsupported method"), left out when it is.
     """
     try:
-        payload = json.loads(response.content)
+        payload = json.loads(content)
     except ValueError:
         payload = None
     if type(payload) is not dict:

@@ -115,7 +115,11 @@ class LibvirtBackend(Backend, LibvirtOperations):
 
     @contextlib.contextmanager
     def _host(self, uri: str) -> Iterator[libvirt.virConnect]:
-        conn = open_host(uri, self.connection.timeout)
+        if uri not in self.connection.uris:
+            raise BackendError(f"{uri} is not one of the cluster's libvirt hosts.")
+        conn = open_host(
+            uri, self.connection.timeout, self.connection.policy, self.connection.allow_test_driver
+        )
         try:
             yield conn
         finally:

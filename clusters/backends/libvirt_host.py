@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import libvirt
 
@@ -31,7 +30,9 @@ from .base import (
     Unreachable,
     VMInfo,
 )
+from .destinations import DestinationPolicy, ForbiddenDestination
 from .libvirt_parse import MiB, host_address, parse_domain_xml, parse_network_xml, vm_from_domain
+from .libvirt_uri import PROBLEMS, remote_endpoint, uri_problem
 from .libvirt_xml import host_uuid
 
 # Only what the inventory uses: the CPU, network and dirty-rate groups cost time on big hosts.
@@ -43,7 +44,6 @@ DOMAIN_STATS = (
 )
 
 # Remote transports and the port each uses when the URI names none.
-DEFAULT_PORTS = {"tcp": 16509, "tls": 16514, "ssh": 22, "libssh": 22, "libssh2": 22}
 
 AUTH_ERRORS = frozenset(
     {
@@ -183,9 +183,27 @@ def domain_memory(domain: libvirt.virDomain) -> int:
 # --- connections and their errors
 
 
-def open_host(uri: str, timeout: float) -> libvirt.virConnect:
-    """Open a URI within ``timeout`` as far as libvirt allows; errors become BackendErrors."""
-    _check_port(uri, timeout)
+def open_host(
+    uri: str,
+    timeout: float,
+    policy: DestinationPolicy | None = None,
+    allow_test_driver: bool = False,
+) -> libvirt.virConnect:
+    """Open a URI within ``timeout`` as far as libvirt allows; errors become BackendErrors.
+
+    The URI must pass libvirt_uri's rules, and its host the destination policy: a local URI
+    reaches this machine's libvirtd, so it needs a cluster marked as running here."""
+    problem = uri_problem(uri, allow_test_driver)
+    if problem is not None:
+        raise BackendError(f"ganetiweb does not open the libvirt URI {uri}: {PROBLEMS[problem]}.")
+    endpoint = remote_endpoint(uri)
+    if endpoint is None and policy is not None and not policy.on_this_machine:
+        raise ForbiddenDestination(
+            f"The libvirt URI {uri} reaches this machine's own libvirtd, and the cluster is not "
+            "marked as running on this machine."
+        )
+    if endpoint is not None:
+        _check_port(uri, endpoint, timeout, policy)
     _start_event_loop()
     with translated(uri):
         conn = libvirt.open(uri)
@@ -197,21 +215,25 @@ def open_host(uri: str, timeout: float) -> libvirt.virConnect:
     return conn
 
 
-def _check_port(uri: str, timeout: float) -> None:
-    """For a remote transport, try its TCP port: libvirt.open would wait the OS's timeout."""
-    parts = urlsplit(uri)
-    transport = parts.scheme.partition("+")[2] or ("tls" if parts.hostname else "")
-    port = parts.port or DEFAULT_PORTS.get(transport)
-    if not parts.hostname or port is None:
-        return
+def _check_port(
+    uri: str, endpoint: tuple[str, int], timeout: float, policy: DestinationPolicy | None
+) -> None:
+    """Try the remote transport's TCP port (libvirt.open would wait the OS's timeout), at an
+    address the policy allows. libvirt resolves the name again itself; the check here is what
+    a name that changes between the two can slip past, and only a superuser sets these URIs."""
+    host, port = endpoint
+    address = host if policy is None else policy.resolve(host, port)[0]
     try:
-        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+        sock = socket.create_connection((address, port), timeout=timeout)
     except TimeoutError:
         raise Unreachable(
             f"Cannot reach the libvirt host {uri}: no answer on port {port} within {timeout:g} s."
         ) from None
     except OSError as exc:
         raise Unreachable(f"Cannot reach the libvirt host {uri}: {network_reason(exc)}.") from None
+    with sock:
+        if policy is not None:
+            policy.check_connected(sock, host)
 
 
 @contextlib.contextmanager

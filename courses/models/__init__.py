@@ -4,6 +4,7 @@ from courses.models.course import (
     Assignment,
     Course,
     GroupMembership,
+    MembershipChange,
     RubricItem,
     StudentGroup,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "Course",
     "Grade",
     "GroupMembership",
+    "MembershipChange",
     "RubricItem",
     "StudentGroup",
     "WikiImage",

@@ -60,6 +60,13 @@ class Course(models.Model):
         """The last deadline of the course's assignments; None without assignments."""
         return self.assignments.aggregate(last=Max("deadline"))["last"]
 
+    def groups_frozen_by(self):
+        """The assignment whose deadline froze the groups (the first deadline that passed), or
+        None while students may still join and leave. From then on only teachers change the
+        groups, so no one is credited with work done before they joined."""
+        passed = self.assignments.filter(deadline__lte=timezone.now())
+        return passed.order_by("deadline", "pk").first()
+
 
 class Assignment(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
@@ -220,3 +227,37 @@ class GroupMembership(models.Model):
 
     def __str__(self):
         return f"{self.student} @ {self.group}"
+
+
+class MembershipChange(models.Model):
+    """A student put in, or taken out of, a group, and by whom: every change is on record,
+    those a teacher makes after the groups froze included."""
+
+    group = models.ForeignKey(
+        StudentGroup, on_delete=models.CASCADE, related_name="membership_changes"
+    )
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("student"),
+    )
+    joined = models.BooleanField(_("joined"), help_text=_("Put in the group; else taken out."))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    after_deadline = models.BooleanField(_("after the groups froze"), default=False)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("group membership change")
+        verbose_name_plural = _("group membership changes")
+
+    def __str__(self):
+        return f"{self.student} {'+' if self.joined else '-'} {self.group}"

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -95,7 +96,7 @@ def course_students(request, slug):
     course = taught_course(request, slug)
     if request.method == "POST" and "remove" in request.POST:
         student = get_object_or_404(course.students, pk=request.POST.get("remove"))
-        services.unenrol(course, student)
+        services.unenrol(course, student, by=request.user)
         messages.success(
             request, _("%(user)s removed from the course.") % {"user": student.get_username()}
         )
@@ -177,7 +178,13 @@ def assignment_flags(request, slug, pk):
             setattr(assignment, flag, request.POST[flag] == "1")
     assignment.save(update_fields=["grades_released", "published_wikis"])
     messages.success(request, _("Assignment saved."))
-    return redirect(request.POST.get("next") or assignment.get_absolute_url())
+    # `next` is the page the buttons were on; anything not of this site goes to the assignment.
+    after = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        after, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        after = assignment.get_absolute_url()
+    return redirect(after)
 
 
 @login_required

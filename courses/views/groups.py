@@ -17,6 +17,7 @@ from courses.views.common import (
 )
 
 CHECK_HISTORY = 20
+MEMBERSHIP_HISTORY = 20
 
 
 def latest_run(group):
@@ -83,10 +84,14 @@ def group_detail(request, slug, pk):
         "grades": released,
         "pages": group.wiki_pages.all(),
         "frozen": group.wiki_frozen(),
+        "groups_frozen_by": course.groups_frozen_by(),
     }
     if teacher:
         grouped = GroupMembership.objects.filter(course=course).values("student_id")
         context["ungrouped"] = course.students.exclude(pk__in=grouped).order_by("username")
+        context["membership_changes"] = group.membership_changes.select_related("student", "by")[
+            :MEMBERSHIP_HISTORY
+        ]
     return render(request, "courses/group_detail.html", context)
 
 
@@ -95,7 +100,11 @@ def group_detail(request, slug, pk):
 def group_leave(request, slug, pk):
     course = visible_course(request, slug)
     group = visible_group(request, course, pk)
-    services.remove_member(group, request.user)
+    try:
+        services.remove_member(group, request.user, by=request.user)
+    except services.Refused as exc:
+        messages.error(request, str(exc))
+        return redirect(group)
     messages.success(request, _("You left the group %(name)s.") % {"name": group.name})
     return redirect(course)
 
@@ -109,13 +118,13 @@ def group_members(request, slug, pk):
     try:
         if request.POST.get("add"):
             student = get_object_or_404(course.students, pk=request.POST["add"])
-            services.add_member(group, student)
+            services.add_member(group, student, by=request.user)
             messages.success(
                 request, _("%(user)s added to the group.") % {"user": student.get_username()}
             )
         elif request.POST.get("remove"):
             student = get_object_or_404(group.members, pk=request.POST["remove"])
-            services.remove_member(group, student)
+            services.remove_member(group, student, by=request.user)
             messages.success(
                 request, _("%(user)s removed from the group.") % {"user": student.get_username()}
             )

@@ -138,7 +138,9 @@ def wiki_diff(request, slug, pk, page):
     except (ValueError, page.revisions.model.DoesNotExist):
         raise Http404(_("Choose two revisions of this page.")) from None
     rows = wiki.diff_rows(old.text, new.text)
-    context = _context(request, group, page=page, old=old, new=new, rows=rows)
+    context = _context(
+        request, group, page=page, old=old, new=new, rows=rows or [], too_large=rows is None
+    )
     return render(request, "courses/wiki_diff.html", context)
 
 

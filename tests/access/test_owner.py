@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from guardian.shortcuts import assign_perm
 
 from audit.models import AuditAction, AuditEntry
 from notifications.models import Notification
@@ -23,6 +24,7 @@ def _vm():
 
 
 def test_a_cluster_admin_gives_the_vm_to_another_user(client_for, cluster_admin, owner, outsider):
+    assign_perm("request_vm", outsider, _vm().cluster)  # one of the cluster's people
     carla = client_for(cluster_admin)
     assert carla.get(OWNER).status_code == 200
     response = carla.post(OWNER, {"owner": f"user:{outsider.pk}"})
@@ -49,6 +51,7 @@ def test_giving_the_vm_to_a_group_tells_each_member(
     team = Group.objects.create(name="team")
     members = [django_user_model.objects.create_user(name) for name in ("m1", "m2")]
     team.user_set.add(*members)
+    assign_perm("request_vm", team, _vm().cluster)
     client_for(cluster_admin).post(OWNER, {"owner": f"group:{team.pk}"})
     vm = _vm()
     assert (vm.owner_user, vm.owner_group) == (None, team)

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import resolve, reverse
+from guardian.shortcuts import assign_perm
 
 from access import sharing
 from access.sharing import Grantee
@@ -27,6 +28,7 @@ def test_the_sharing_url_is_not_taken_by_the_vm_action_pattern():
 def test_a_user_given_a_permission_sees_the_vm_and_loses_it_when_revoked(
     client_for, owner, outsider, owned_vm
 ):
+    assign_perm("request_vm", outsider, owned_vm.cluster)  # one of the cluster's people
     sharer = client_for(owner)
     alice = client_for(outsider)
     assert alice.get(DETAIL).status_code == 404
@@ -67,7 +69,7 @@ def test_unchecking_everything_revokes_all(client_for, owner, outsider, owned_vm
 
 def test_a_permission_given_to_a_group_works_for_its_members(client_for, owner, outsider, owned_vm):
     team = Group.objects.create(name="team")
-    outsider.groups.add(team)
+    team.user_set.add(outsider, owner)
     sharer = client_for(owner)
     _grant(sharer, "group", "team", ["console"])
     page = client_for(outsider).get(DETAIL)
@@ -108,6 +110,7 @@ def test_an_unknown_user_or_group_is_refused_beside_the_field(client_for, owner,
 
 
 def test_granting_writes_the_audit_log(client_for, owner, outsider, owned_vm):
+    assign_perm("request_vm", outsider, owned_vm.cluster)
     _grant(client_for(owner), "user", "alice", ["remove", "power"])
     entry = AuditEntry.objects.get()
     assert entry.action == AuditAction.PERMISSION_GRANT

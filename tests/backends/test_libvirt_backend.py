@@ -77,8 +77,8 @@ def test_one_unreachable_host_fails_the_whole_inventory(libvirt_uri):
         backend.fetch_inventory()
 
 
-def test_a_uri_without_a_driver_is_reported_in_words():
+def test_a_uri_of_another_driver_is_refused_before_libvirt_reads_it():
     backend = LibvirtBackend(LibvirtConnection(uris=("nosuchdriver:///system",)))
 
-    with pytest.raises(BackendError, match="no connection driver available"):
+    with pytest.raises(BackendError, match="only the QEMU driver"):
         backend.test_connection()

@@ -7,10 +7,17 @@ from clusters.models import Cluster
 
 
 def make_cluster(name="alpha", kind="ganeti", **fields):
-    # Port 1 on loopback: nothing listens, so a sync fails fast and sends nothing elsewhere.
-    defaults = {"rapi_host": "127.0.0.1", "rapi_port": 1, "rapi_user": "gw", "rapi_password": "pw"}
+    """A cluster on this machine (marked so, as a superuser would): port 1 on loopback, where
+    nothing listens, so a sync fails fast and sends nothing elsewhere; or the local libvirtd."""
+    defaults = {
+        "rapi_host": "127.0.0.1",
+        "rapi_port": 1,
+        "rapi_user": "gw",
+        "rapi_password": "pw",
+        "on_this_machine": True,
+    }
     if kind == "libvirt":
-        defaults = {"libvirt_uris": "qemu:///system"}
+        defaults = {"libvirt_uris": "qemu:///system", "on_this_machine": True}
     defaults.update(fields)
     return Cluster.objects.create(name=name, slug=name, kind=kind, **defaults)
 

@@ -38,17 +38,27 @@ def test_an_admin_registers_a_ganeti_cluster_and_its_password_is_stored_encrypte
     assert worker.queued() == 2
 
 
-def test_the_edit_form_never_shows_the_password_and_keeps_it_when_left_empty(client, superuser):
+def test_the_connection_form_never_shows_the_password_and_keeps_it_when_left_empty(
+    client, superuser
+):
     cluster = make_cluster("lab", rapi_password="s3cret-pass")
     client.force_login(superuser)
-    page = client.get(reverse("clusters:edit", args=["lab"])).content.decode()
-    assert "s3cret-pass" not in page
-    data = {**GANETI, "rapi_password": "", "description": "now described"}
-    response = client.post(reverse("clusters:edit", args=["lab"]), data)
-    assert response.status_code == 302
+    connection_page = reverse("clusters:connection", args=["lab"])
+    assert "s3cret-pass" not in client.get(connection_page).content.decode()
+    data = {**GANETI, "rapi_password": "", "rapi_user": "other"}
+    assert client.post(connection_page, data).status_code == 302
     cluster.refresh_from_db()
-    assert cluster.description == "now described"
+    assert cluster.rapi_user == "other"
     assert cluster.rapi_password == "s3cret-pass"
+
+
+def test_the_edit_form_changes_the_name_and_description(client, superuser):
+    cluster = make_cluster("lab")
+    client.force_login(superuser)
+    data = {"name": "Lab two", "description": "now described"}
+    assert client.post(reverse("clusters:edit", args=["lab"]), data).status_code == 302
+    cluster.refresh_from_db()
+    assert (cluster.name, cluster.description) == ("Lab two", "now described")
 
 
 def _stored_vnc_password(cluster):
@@ -60,7 +70,7 @@ def _stored_vnc_password(cluster):
 def test_the_vnc_password_is_stored_encrypted_never_shown_kept_and_forgotten(client, superuser):
     cluster = make_cluster("lab", rapi_password="s3cret-pass")
     client.force_login(superuser)
-    edit = reverse("clusters:edit", args=["lab"])
+    edit = reverse("clusters:connection", args=["lab"])
     unchanged = {**GANETI, "rapi_password": ""}
 
     assert client.post(edit, {**unchanged, "vnc_password": "vncpass1\n"}).status_code == 302
@@ -69,9 +79,9 @@ def test_the_vnc_password_is_stored_encrypted_never_shown_kept_and_forgotten(cli
     assert _stored_vnc_password(cluster).startswith("gAAAA")
     assert "vncpass1" not in client.get(edit).content.decode()
 
-    client.post(edit, {**unchanged, "description": "kept"})
+    client.post(edit, {**unchanged, "rapi_user": "kept"})
     cluster.refresh_from_db()
-    assert (cluster.description, cluster.vnc_password) == ("kept", "vncpass1")
+    assert (cluster.rapi_user, cluster.vnc_password) == ("kept", "vncpass1")
 
     client.post(edit, {**unchanged, "forget_vnc_password": "on"})
     cluster.refresh_from_db()
@@ -86,7 +96,8 @@ def test_the_vnc_password_is_stored_encrypted_never_shown_kept_and_forgotten(cli
         ({"pinned_fingerprint": "AB:CD"}, "pinned_fingerprint", "64 hexadecimal digits"),
         ({"certificate_trust": "ca"}, "ca_bundle", "Paste the CA certificate"),
         ({"certificate_trust": "ca", "ca_bundle": "junk"}, "ca_bundle", "not a PEM"),
-        ({"kind": "libvirt", "libvirt_uris": "http://x"}, "libvirt_uris", "not a libvirt URI"),
+        ({"kind": "libvirt", "libvirt_uris": "http://x"}, "libvirt_uris", "only the QEMU"),
+        ({"kind": "libvirt", "libvirt_uris": "qemu:///system"}, "on_this_machine", "own libvirtd"),
         ({"kind": "libvirt", "libvirt_uris": ""}, "libvirt_uris", "at least one host URI"),
         ({"slug": "has spaces"}, "slug", "valid"),
     ],
@@ -116,6 +127,7 @@ def test_a_libvirt_cluster_takes_one_uri_per_line(client, superuser):
         "libvirt_uris": "qemu:///system\n\n qemu+tcp://192.0.2.12/system \n",
         "rapi_port": "5080",
         "certificate_trust": "pinned",
+        "on_this_machine": "on",
     }
     assert client.post(reverse("clusters:create"), data).status_code == 302
     assert Cluster.objects.get().uri_list == ["qemu:///system", "qemu+tcp://192.0.2.12/system"]

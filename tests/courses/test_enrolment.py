@@ -37,8 +37,8 @@ def test_a_csv_with_unknown_rows_imports_nothing_and_lists_them(
     assert response.status_code == 200
     assert empty_course.students.count() == 0
     assert response.context["problems"] == [
-        (2, "zeca", "no user with this user name or e-mail"),
-        (4, "ninguem@example.edu", "no user with this user name or e-mail"),
+        (2, "zeca", "no single student account has this user name or e-mail"),
+        (4, "ninguem@example.edu", "no single student account has this user name or e-mail"),
     ]
     page = response.content.decode()
     assert "Nothing was imported" in page and "zeca" in page
@@ -52,7 +52,7 @@ def test_an_email_shared_by_two_users_is_a_bad_row(
         reverse("courses:students", args=[empty_course.slug]), {"names": "ana@example.edu\nbia"}
     )
     assert response.context["problems"] == [
-        (1, "ana@example.edu", "several users have this e-mail")
+        (1, "ana@example.edu", "no single student account has this user name or e-mail")
     ]
     assert empty_course.students.count() == 0
 

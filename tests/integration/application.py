@@ -78,11 +78,17 @@ class App:
             rapi_user=testbed.rapi_user,
             rapi_password=testbed.rapi_password,
             pinned_fingerprint=testbed.cert_sha256,
+            nic_links="gnt-br0",  # the test bed's bridge, approved for VMs' NICs
         )
 
     def register_libvirt(self, uri: str) -> Cluster:
         return self.register(
-            name="Local hosts", slug="local", kind="libvirt", libvirt_uris=uri, rapi_port="5080"
+            name="Local hosts",
+            slug="local",
+            kind="libvirt",
+            libvirt_uris=uri,
+            rapi_port="5080",
+            on_this_machine=True,
         )
 
     # --- jobs

@@ -19,6 +19,7 @@ def _register(client, worker, capture, uris):
         "libvirt_uris": uris,
         "rapi_port": "5080",
         "certificate_trust": "pinned",
+        "on_this_machine": "on",  # the test libvirtd is this machine's
     }
     with capture(execute=True):
         response = client.post(reverse("clusters:create"), data)

@@ -126,7 +126,7 @@ def workers(worker, redis_server, tmp_path):
         "GANETIWEB_DATA_DIR": str(tmp_path / "data"),
         # The same keys as this process, so that the stored RAPI password decrypts.
         "SECRET_KEY": settings.SECRET_KEY,
-        "CREDENTIALS_KEY": settings.CREDENTIALS_KEY,
+        "CREDENTIALS_KEYS": ",".join(settings.CREDENTIALS_KEYS),
         "PYTHONUNBUFFERED": "1",
     }
     for name in values:

@@ -77,6 +77,11 @@ def cluster_perm(perm, status=200):
     }
 
 
+def cluster_superuser(status=200):
+    """Connection settings: superusers only; who sees the cluster gets 403, others 404."""
+    return {**cluster_perm("admin", 403), "superuser": status}
+
+
 def requester_and_admins(status=200):
     """The owner asked; the cluster's admins decide; the rest do not see the request."""
     return {**logged_in(404), "owner": status, "cluster_admin": status, "superuser": status}
@@ -154,7 +159,11 @@ CASES = {
     ],
     "clusters:sync": [(("{cluster}",), "post", cluster_perm("admin", 302))],
     "clusters:test": [(("{cluster}",), "post", cluster_perm("admin", 302))],
-    "clusters:trust": [(("{cluster}",), "post", cluster_perm("admin", 302))],
+    "clusters:connection": [
+        (("{cluster}",), "get", cluster_superuser()),
+        (("{cluster}",), "post", cluster_superuser(200)),
+    ],
+    "clusters:trust": [(("{cluster}",), "post", cluster_superuser(302))],
     "clusters:import": [
         (("{cluster}",), "get", cluster_perm("admin")),
         (("{cluster}",), "post", cluster_perm("admin", 200)),
@@ -194,7 +203,7 @@ CASES = {
     "vms:vm_request_refuse": [(("{vm_request}",), "post", admins_of_request(302))],
     "vms:vm_request_withdraw": [(("{vm_request}",), "post", requester_only(302))],
     "vms:quota_request": [(("{quota_request}",), "get", requester_and_admins())],
-    "vms:quota_request_approve": [(("{quota_request}",), "post", admins_of_request(302))],
+    "vms:quota_request_approve": [(("{quota_request}",), "post", admins_of_request(200))],
     "vms:quota_request_refuse": [(("{quota_request}",), "post", admins_of_request(302))],
     "vms:quota_request_withdraw": [(("{quota_request}",), "post", requester_only(302))],
     # Sharing, ownership, the audit log and notifications.
@@ -287,6 +296,10 @@ SUPERUSER_ADMIN_STATUS = {
     "admin:django_rq_cron_job_detail": 404,
     "admin:django_rq_dashboard_add": 403,  # nothing to add by hand
     "admin:audit_auditentry_add": 403,  # the audit log is written by the application only
+    # django-axes records login attempts itself; admins unlock by deleting them.
+    "admin:axes_accessattempt_add": 403,
+    "admin:axes_accesslog_add": 403,
+    "admin:axes_accessfailurelog_add": 403,
 }
 # What the other personas get where it is not the admin's login page.
 OTHERS_ADMIN_STATUS = {

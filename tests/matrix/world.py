@@ -64,7 +64,7 @@ class World:
 
 def build_world() -> World:
     cluster = Cluster.objects.create(
-        name="Lab", slug="lab", kind="libvirt", libvirt_uris="qemu:///system"
+        name="Lab", slug="lab", kind="libvirt", libvirt_uris="qemu:///system", on_this_machine=True
     )
     node = Node.objects.create(
         cluster=cluster,

@@ -31,6 +31,7 @@ def register_both_hosts(app, libvirt_uri, libvirt_host2):
         kind="libvirt",
         libvirt_uris=f"{libvirt_uri}\n{libvirt_host2.uri}",
         rapi_port="5080",
+        on_this_machine=True,  # the first host is this machine's libvirtd
     )
 
 

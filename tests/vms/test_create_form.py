@@ -44,7 +44,9 @@ def cluster():
         "default_iallocator": "hail",
         "ipolicy": IPOLICY,
     }
-    Cluster.objects.filter(pk=cluster.pk).update(info=info, operating_systems=["noop"])
+    Cluster.objects.filter(pk=cluster.pk).update(
+        info=info, operating_systems=["noop"], nic_links="br0\nbr1"
+    )
     cluster.refresh_from_db()
     Network.objects.create(cluster=cluster, name="lan", kind="ganeti")
     return cluster

@@ -112,6 +112,54 @@ def test_a_failed_job_is_retried_as_a_new_job(vm, superuser, client, worker):
     assert clone.status == JobStatus.QUEUED
 
 
+def test_retrying_a_failed_start_of_a_vm_now_running_is_refused_like_a_click_would_be(
+    vm, superuser, client, worker
+):
+    VirtualMachine.objects.filter(pk=vm.pk).update(actual_state="stopped")
+    job = services.request_vm_operation(vm, JobKind.START, superuser)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED)
+    VirtualMachine.objects.filter(pk=vm.pk).update(actual_state="running")  # started meanwhile
+    job.refresh_from_db()
+
+    with pytest.raises(services.OperationRefused, match="not possible .* while it is running"):
+        services.retry_job(job, superuser)
+    client.force_login(superuser)
+    response = client.post(reverse("jobs:retry", args=[job.pk]), follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "start is not possible for vm1.example.org while it is running."
+    ]
+    assert Job.objects.count() == 1
+
+
+def test_retrying_while_another_operation_is_queued_is_refused(vm, superuser, worker):
+    job = services.request_vm_operation(vm, JobKind.REBOOT, superuser)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED)
+    services.request_vm_operation(vm, JobKind.SHUTDOWN, superuser, timeout=60)
+    job.refresh_from_db()
+    with pytest.raises(services.OperationRefused, match="queued or running"):
+        services.retry_job(job, superuser)
+    assert Job.objects.count() == 2
+
+
+def test_a_retry_of_an_available_operation_queues_one_job_and_is_audited(vm, superuser, worker):
+    from audit.models import AuditAction, AuditEntry
+
+    job = services.request_vm_operation(vm, JobKind.REBOOT, superuser, hard=False)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED)
+    job.refresh_from_db()
+
+    clone = services.retry_job(job, superuser)
+
+    assert Job.objects.exclude(pk=job.pk).get() == clone
+    assert (clone.retry_of_id, clone.status, clone.params) == (
+        job.pk,
+        JobStatus.QUEUED,
+        {"hard": False},
+    )
+    entries = AuditEntry.objects.filter(action=AuditAction.VM_OPERATION)
+    assert [e.details["job"] for e in entries.order_by("pk")] == [str(job.pk), str(clone.pk)]
+
+
 def test_a_job_whose_worker_died_is_marked_failed_with_that_reason(vm, superuser, worker):
     job = services.request_vm_operation(vm, JobKind.REBOOT, superuser)
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, worker_name="gone-worker")

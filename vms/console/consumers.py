@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -29,7 +28,10 @@ from django.utils import timezone
 
 from audit.log import record
 from audit.models import AuditAction
+from clusters.backends.base import BackendError
+from clusters.backends.destinations import ForbiddenDestination, local_kind, parse_address
 from clusters.choices import ClusterKind
+from clusters.services import destination_policy
 from jobs.models import Job
 from vms.choices import ActualState
 from vms.console import rfb
@@ -49,6 +51,7 @@ CLOSE_VM_OFF = 4003  # the VM is not running, or has no VNC console
 CLOSE_UNREACHABLE = 4004  # the node's VNC port does not answer
 CLOSE_VNC_AUTH = 4005  # the VNC server refused the stored password, or wants another one
 CLOSE_LOOPBACK_ONLY = 4006  # VNC listens on the loopback address of a node that is not this one
+CLOSE_FORBIDDEN = 4007  # the VNC address is one ganetiweb must not connect to (destinations.py)
 CONNECT_TIMEOUT = 10  # seconds to reach a VM's VNC port
 MOVE_SETTLE_CHECKS = 5  # access checks after a move's job for the row to show the new node
 READ_CHUNK = 256 * 1024  # what one websocket frame carries at most from the VM
@@ -65,10 +68,12 @@ class Access:
 
 
 def _is_loopback(host: str) -> bool:
+    """A loopback address written plainly (no DNS here: the ticket page calls this); other
+    spellings are caught when the consumer resolves the address (`resolve_vnc`)."""
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return local_kind(parse_address(host)) == "a loopback address"
     except ValueError:
         return False
 
@@ -82,9 +87,30 @@ def console_refusal(vm: VirtualMachine) -> int | None:
     # A VNC server bound to 127.0.0.1 on another machine is out of reach, and connecting to
     # 127.0.0.1 here would reach whatever listens on this machine instead.
     node_address = vm.primary_node.address if vm.primary_node else ""
-    if _is_loopback(vm.vnc_host) and not _is_loopback(node_address):
+    if _is_loopback(vm.vnc_host) and not (
+        vm.cluster.on_this_machine and _is_loopback(node_address)
+    ):
         return CLOSE_LOOPBACK_ONLY
     return None
+
+
+def resolve_vnc(vm: VirtualMachine, host: str, port: int) -> tuple[str | None, int | None]:
+    """The address to connect to for the VM's VNC server, resolved once and checked against
+    the cluster's destination policy, or (None, close code).
+
+    The address comes from the cluster (RAPI's vnc_bind_address, a domain's XML), so a
+    hostile cluster picks it: 127.1 or ::ffff:127.0.0.1 would relay the browser's bytes to
+    this machine's Redis. A loopback address is refused unless a superuser marked the
+    cluster as running on this machine; this deployment's own services always are."""
+    policy = destination_policy(vm.cluster)
+    try:
+        return policy.resolve(host, port)[0], None
+    except ForbiddenDestination as exc:
+        logger.warning("Console of VM %s refused: %s", vm.pk, exc)
+        return None, CLOSE_LOOPBACK_ONLY if exc.loopback else CLOSE_FORBIDDEN
+    except BackendError as exc:
+        logger.info("Console of VM %s: %s", vm.pk, exc)
+        return None, CLOSE_UNREACHABLE
 
 
 def vnc_endpoint(vm: VirtualMachine) -> tuple[str, int] | None:
@@ -184,14 +210,24 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     async def _open_vnc(self) -> int | None:
         """Connect to the VM's VNC server (and log in to it); a close code if that failed."""
         host, port = self.endpoint
+        address, refusal = await asyncio.to_thread(resolve_vnc, self.vm, host, port)
+        if address is None:
+            return refusal
         try:
             reader, self.writer = await asyncio.wait_for(
-                asyncio.open_connection(host, port), CONNECT_TIMEOUT
+                asyncio.open_connection(address, port), CONNECT_TIMEOUT
             )
         except (OSError, TimeoutError) as exc:
             logger.info("Console of VM %s: %s:%s does not answer: %s", self.vm_id, host, port, exc)
             return CLOSE_UNREACHABLE
         self.reader = reader
+        try:
+            destination_policy(self.vm.cluster).check_connected(
+                self.writer.get_extra_info("socket"), host
+            )
+        except ForbiddenDestination as exc:
+            logger.warning("Console of VM %s refused: %s", self.vm_id, exc)
+            return CLOSE_FORBIDDEN
         if self.vm.cluster.kind == ClusterKind.LIBVIRT:
             password = await vnc_password(self.vm_id)  # per VM, as the last sync read it
         else:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clusters.choices import NodeRole
 from vms.models import VirtualMachine
+from vms.nics import NicRules
 from vms.validators import validate_host_name
 
 
@@ -71,8 +72,16 @@ class ModifyForm(ActionForm):
         label=_("Grow disk"), coerce=int, required=False, empty_value=None
     )
     grow_by = forms.IntegerField(label=_("by (MiB)"), min_value=1, required=False)
-    add_nic_network = forms.CharField(label=_("Add a NIC on network"), required=False)
-    add_nic_link = forms.CharField(label=_("or on link (bridge)"), required=False)
+    add_nic_network = forms.ChoiceField(label=_("Add a NIC on network"), required=False)
+    add_nic_link = forms.ChoiceField(
+        label=_("or on link (bridge)"),
+        required=False,
+        error_messages={
+            "invalid_choice": _(
+                "This cluster does not offer the link %(value)s: choose one of its links."
+            )
+        },
+    )
     remove_nics = forms.TypedMultipleChoiceField(
         label=_("Remove NICs"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -83,6 +92,14 @@ class ModifyForm(ActionForm):
         self.fields["vcpus"].initial = vm.vcpus
         self.fields["grow_disk"].choices = [("", "—")] + [
             (i, f"#{i} ({disk.get('size', 0)} MiB)") for i, disk in enumerate(vm.disks)
+        ]
+        # The cluster's networks and approved links only (vms/nics.py).
+        self.nic_rules = NicRules(vm.cluster)
+        self.fields["add_nic_network"].choices = [("", "—")] + [
+            (name, name) for name in self.nic_rules.networks
+        ]
+        self.fields["add_nic_link"].choices = [("", "—")] + [
+            (link, link) for link in self.nic_rules.links
         ]
         self.fields["remove_nics"].choices = [
             (i, f"#{i} {nic.get('network') or nic.get('link') or ''} {nic.get('mac', '')}")
@@ -95,6 +112,10 @@ class ModifyForm(ActionForm):
             self.add_error("grow_by", _("Choose a disk and how much to add to it."))
         if data.get("add_nic_network") and data.get("add_nic_link"):
             self.add_error("add_nic_link", _("Give a network or a link, not both."))
+        elif data.get("add_nic_network") or data.get("add_nic_link"):
+            nic = {"network": data.get("add_nic_network"), "link": data.get("add_nic_link")}
+            for problem in self.nic_rules.problems(nic).values():
+                self.add_error("add_nic_network", problem)
         if not self.params_changes(data):
             raise forms.ValidationError(_("Nothing to change."))
         return data

@@ -8,16 +8,11 @@ from access.permissions import permissions_on
 from clusters.choices import ClusterKind, NodeRole
 from clusters.planner import NodeRoom, choose_node, roomiest
 from vms.models import VirtualMachine
+from vms.nics import NicRules, duplicates
 from vms.validators import validate_host_name
 
 LIBVIRT_TEMPLATES = ["diskless", "file"]
 REPLICATED = {"drbd"}
-NIC_MODES = [
-    ("", _("cluster default")),
-    ("bridged", "bridged"),
-    ("routed", "routed"),
-    ("openvswitch", "openvswitch"),
-]
 
 
 class DiskForm(forms.Form):
@@ -25,17 +20,45 @@ class DiskForm(forms.Form):
 
 
 class NicForm(forms.Form):
+    """One NIC: on one of the cluster's networks, on a link it offers, or on its default."""
+
     network = forms.ChoiceField(label=_("Network"), required=False)
-    link = forms.CharField(label=_("Link (bridge)"), required=False, max_length=64)
-    mode = forms.ChoiceField(label=_("Mode"), choices=NIC_MODES, required=False)
-    ip = forms.CharField(label=_("IP address"), required=False, max_length=64)
+    link = forms.ChoiceField(
+        label=_("Link (bridge)"),
+        required=False,
+        error_messages={
+            "invalid_choice": _(
+                "This cluster does not offer the link %(value)s: choose one of its links."
+            )
+        },
+    )
+    mode = forms.ChoiceField(label=_("Mode"), required=False)
+    ip = forms.CharField(
+        label=_("IP address"),
+        required=False,
+        max_length=64,
+        help_text=_("An address of the chosen network, “pool” for any free one, or empty."),
+    )
     mac = forms.CharField(label=_("MAC address"), required=False, max_length=17)
 
-    def __init__(self, *args, networks=(), **kwargs):
+    def __init__(self, *args, rules: NicRules, **kwargs):
         super().__init__(*args, **kwargs)
+        self.rules = rules
         self.fields["network"].choices = [("", _("none (use the link)"))] + [
-            (name, name) for name in networks
+            (name, f"{name} ({network.subnet})" if network.subnet else name)
+            for name, network in rules.networks.items()
         ]
+        no_link = _("the cluster's default") if rules.ganeti else _("none (use the network)")
+        self.fields["link"].choices = [("", no_link)] + [(link, link) for link in rules.links]
+        self.fields["mode"].choices = [("", _("cluster default"))] + [
+            (mode, mode) for mode in rules.modes
+        ]
+        if not rules.ganeti:
+            # libvirt: the network or the link says it all, and the host sets no address.
+            del self.fields["mode"]
+            del self.fields["ip"]
+            # An empty row is no NIC at all there (Ganeti's is one on the cluster's default).
+            self.empty_permitted = False
 
     def clean_mac(self):
         mac = self.cleaned_data["mac"].strip().lower()
@@ -46,11 +69,21 @@ class NicForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("network") and (data.get("mode") or data.get("link")):
-            raise forms.ValidationError(
-                _("Give a network, or a link and mode, not both: the network sets them.")
-            )
+        for field, problem in self.rules.problems(data).items():
+            if field not in self.fields:
+                field = None  # e.g. an address on libvirt, which has no such field
+            if field is None or field not in self.errors:
+                self.add_error(field, problem)
         return data
+
+
+class BaseNicFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        problems = duplicates(form.cleaned_data for form in self.forms)
+        if problems:
+            raise forms.ValidationError(problems)
 
 
 def _hex(text):
@@ -62,7 +95,9 @@ def _hex(text):
 
 
 DiskFormSet = forms.formset_factory(DiskForm, extra=0, min_num=0, max_num=16, validate_max=True)
-NicFormSet = forms.formset_factory(NicForm, extra=0, min_num=0, max_num=8, validate_max=True)
+NicFormSet = forms.formset_factory(
+    NicForm, formset=BaseNicFormSet, extra=0, min_num=0, max_num=8, validate_max=True
+)
 
 
 def owner_choices_for(user):

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clusters.choices import ClusterKind
+from vms.approvals import QUOTA_FIELDS
 from vms.forms.create import LIBVIRT_TEMPLATES, parse_owner
 
 
@@ -77,6 +78,29 @@ class ApproveVMForm(forms.Form):
         return changes
 
 
+class ApproveQuotaForm(forms.Form):
+    """The limits asked for, which the admin may change; an empty one keeps the current limit."""
+
+    memory = forms.IntegerField(label=_("Memory (MiB)"), min_value=0, required=False)
+    disk = forms.IntegerField(label=_("Disk (MiB)"), min_value=0, required=False)
+    vcpus = forms.IntegerField(label=_("vCPUs"), min_value=0, required=False)
+    vms = forms.IntegerField(label=_("VMs"), min_value=0, required=False)
+
+    def __init__(self, *args, quota_request, **kwargs):
+        initial = {name: getattr(quota_request, name) for name in QUOTA_FIELDS}
+        super().__init__(*args, initial=initial, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if all(data.get(name) is None for name in QUOTA_FIELDS):
+            raise forms.ValidationError(_("Give at least one new limit, or refuse the request."))
+        return data
+
+    def limits(self) -> dict:
+        """Every limit, None where the current one stays."""
+        return {name: self.cleaned_data.get(name) for name in QUOTA_FIELDS}
+
+
 class RefuseForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
@@ -88,7 +112,12 @@ class QuotaRequestForm(forms.Form):
     memory = forms.IntegerField(label=_("Memory (MiB)"), min_value=0, required=False)
     disk = forms.IntegerField(label=_("Disk (MiB)"), min_value=0, required=False)
     vcpus = forms.IntegerField(label=_("vCPUs"), min_value=0, required=False)
-    vms = forms.IntegerField(label=_("VMs"), min_value=0, required=False)
+    vms = forms.IntegerField(
+        label=_("VMs"),
+        min_value=0,
+        required=False,
+        help_text=_("Leave a limit empty to keep the one you have."),
+    )
     message = forms.CharField(
         label=_("Why"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )

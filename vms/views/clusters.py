@@ -39,6 +39,7 @@ def cluster_detail(request, slug):
     visible_vms = VirtualMachine.objects.visible_to(request.user).filter(cluster=cluster)
     vms = visible_vms.filter(missing=False).for_listing()
     cluster_perms = permissions_on(request.user, cluster)
+    is_admin = "admin" in cluster_perms
     context = {
         "cluster": cluster,
         "cluster_perms": cluster_perms,
@@ -47,12 +48,14 @@ def cluster_detail(request, slug):
         "networks": cluster.networks.all(),
         "vms": vms[:VMS_ON_CLUSTER_PAGE],
         "vm_count": vms.count(),  # the VMs this user may see, as the list behind the link
-        "is_admin": "admin" in cluster_perms,
+        "is_admin": is_admin,
         "unowned_count": visible_vms.filter(
             missing=False, owner_user=None, owner_group=None
         ).count(),
         "missing_count": visible_vms.filter(missing=True).count(),
-        "history": history_for(cluster),
+        # The cluster's history tells of every owner's quotas and requests (a refusal's reason
+        # included): for those who administer it, like the audit log.
+        "history": history_for(cluster) if is_admin else None,
     }
     return render(request, "clusters/cluster_detail.html", context)
 

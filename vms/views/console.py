@@ -31,6 +31,10 @@ CLOSE_MESSAGES = {
         "The VM's console listens only on its node's loopback address, out of ganetiweb's "
         "reach; an administrator should make VNC listen on the node's address."
     ),
+    consumers.CLOSE_FORBIDDEN: gettext_lazy(
+        "The cluster gives an address for this console that ganetiweb does not connect to "
+        "(this machine's own or a special address); an administrator should check the cluster."
+    ),
 }
 
 

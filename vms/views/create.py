@@ -11,12 +11,17 @@ from clusters.models import Cluster
 from vms import approvals, services
 from vms.forms.create import REPLICATED, CreateVMForm, DiskFormSet, NicFormSet
 from vms.models import VMRequest, VMTemplate
+from vms.nics import NicRules
 from vms.views.quotas import quota_rows
 
 
 def _template_initial(cluster, request):
-    """Form data from a VM template chosen with ?template=ID."""
-    template = VMTemplate.objects.filter(cluster=cluster, pk=request.GET.get("template")).first()
+    """Form data from a VM template chosen with ?template=ID; no template for anything else
+    (at most 18 digits: a larger number overflows SQLite's integers, and no row has it)."""
+    template_id = request.GET.get("template", "")
+    if not (template_id.isascii() and template_id.isdigit() and len(template_id) <= 18):
+        return None, [], []
+    template = VMTemplate.objects.filter(cluster=cluster, pk=int(template_id)).first()
     if template is None:
         return None, [], []
     initial = {
@@ -40,12 +45,12 @@ def vm_create(request, cluster_slug):
     cluster = get_for_user_or_404(
         Cluster.objects.all(), request.user, "request_vm", slug=cluster_slug
     )
-    networks = list(cluster.networks.values_list("name", flat=True))
     initial, disk_initial, nic_initial = _template_initial(cluster, request)
     data = request.POST or None
     form = CreateVMForm(data, cluster=cluster, user=request.user, initial=initial)
     disks = DiskFormSet(data, prefix="disks", initial=disk_initial)
-    nics = NicFormSet(data, prefix="nics", initial=nic_initial, form_kwargs={"networks": networks})
+    rules = NicRules(cluster)
+    nics = NicFormSet(data, prefix="nics", initial=nic_initial, form_kwargs={"rules": rules})
     if request.method == "POST" and form.is_valid() & disks.is_valid() & nics.is_valid():
         sizes = [d["size"] for d in disks.cleaned_data if d and not d.get("DELETE")]
         # A NIC row left empty is a NIC on the cluster's default network settings.

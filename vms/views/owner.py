@@ -23,7 +23,9 @@ def vm_owner(request, cluster_slug, name):
         _("Only the administrators of cluster %(cluster)s may change a VM's owner.")
         % {"cluster": vm.cluster},
     )
-    form = OwnerForm(request.POST or None, initial={"owner": _owner_key(vm)})
+    form = OwnerForm(
+        request.POST or None, actor=request.user, vm=vm, initial={"owner": _owner_key(vm)}
+    )
     if request.method == "POST" and form.is_valid():
         new_owner = form.cleaned_data["owner"]
         if change_owner(request.user, vm, new_owner):

@@ -9,11 +9,11 @@ from django.views.decorators.http import require_POST
 
 from access.permissions import get_for_user_or_404, permissions_on, require
 from clusters.models import Cluster
-from vms import approvals, services
+from vms import approvals, quotas, services
 from vms.forms.create import owner_choices_for
-from vms.forms.requests import ApproveVMForm, QuotaRequestForm, RefuseForm
+from vms.forms.requests import ApproveQuotaForm, ApproveVMForm, QuotaRequestForm, RefuseForm
 from vms.models import QuotaRequest, RequestStatus, VMRequest
-from vms.views.quotas import usage_rows
+from vms.views.quotas import NAMES, usage_rows
 
 KINDS = {"vm": VMRequest, "quota": QuotaRequest}
 
@@ -43,10 +43,26 @@ def request_list(request):
     return render(request, "vms/request_list.html", context)
 
 
-@login_required
-def request_detail(request, kind, pk):
-    item = _visible(request, kind, pk)
+def quota_change_rows(item: QuotaRequest):
+    """For each limit: the owner's now, the one asked for, and the one approving gives."""
+    current = quotas.limits_for(item.cluster, item.owner_ids)
+    result = approvals.resulting_limits(item)
+    return [
+        {
+            "key": name,
+            "name": NAMES[name],
+            "current": getattr(current, name),
+            "asked": getattr(item, name),
+            "result": getattr(result, name),
+            "unit": "mib" if name in ("memory", "disk") else "count",
+        }
+        for name in approvals.QUOTA_FIELDS
+    ]
+
+
+def _detail_context(request, item, kind, approve_form=None):
     is_admin = "admin" in permissions_on(request.user, item.cluster)
+    pending = item.status == RequestStatus.PENDING
     context = {
         "item": item,
         "kind": kind,
@@ -54,10 +70,22 @@ def request_detail(request, kind, pk):
         "is_requester": item.requested_by_id == request.user.pk,
         "refuse_form": RefuseForm(),
         "usage": usage_rows(item.cluster, item.owner_ids),
+        "approve_form": approve_form,
     }
-    if kind == "vm" and is_admin:
-        context["approve_form"] = ApproveVMForm(vm_request=item)
-    return render(request, "vms/request_detail.html", context)
+    if kind == "quota" and pending:
+        context["quota_changes"] = quota_change_rows(item)
+    if is_admin and pending and approve_form is None:
+        if kind == "vm":
+            context["approve_form"] = ApproveVMForm(vm_request=item)
+        else:
+            context["approve_form"] = ApproveQuotaForm(quota_request=item)
+    return context
+
+
+@login_required
+def request_detail(request, kind, pk):
+    item = _visible(request, kind, pk)
+    return render(request, "vms/request_detail.html", _detail_context(request, item, kind))
 
 
 @login_required
@@ -71,18 +99,19 @@ def request_approve(request, kind, pk):
             _("This request is already %(status)s.") % {"status": item.get_status_display()},
         )
         return redirect(item)
+    if kind == "vm":
+        form = ApproveVMForm(request.POST, vm_request=item)
+    else:
+        form = ApproveQuotaForm(request.POST, quota_request=item)
+    if not form.is_valid():
+        context = _detail_context(request, item, kind, approve_form=form)
+        return render(request, "vms/request_detail.html", context)
     try:
         if kind == "vm":
-            form = ApproveVMForm(request.POST, vm_request=item)
-            if not form.is_valid():
-                context = {"item": item, "kind": kind, "is_admin": True, "approve_form": form}
-                context["refuse_form"] = RefuseForm()
-                context["usage"] = usage_rows(item.cluster, item.owner_ids)
-                return render(request, "vms/request_detail.html", context)
             job = approvals.approve_vm_request(item, request.user, **form.changes())
             messages.success(request, _("Approved; the VM is being created."))
             return redirect(job)
-        approvals.approve_quota_request(item, request.user)
+        approvals.approve_quota_request(item, request.user, **form.limits())
         messages.success(request, _("Approved; the quota is raised."))
     except (approvals.RequestClosed, services.OperationRefused) as refused:
         messages.error(request, str(refused))

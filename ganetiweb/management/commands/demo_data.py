@@ -105,11 +105,16 @@ class Command(BaseCommand):
                 "kind": "libvirt",
                 "libvirt_uris": uri,
                 "description": "The demo's own libvirtd with QEMU",
+                # Its VMs' consoles listen on this machine's loopback address.
+                "on_this_machine": True,
             },
         )
-        if cluster.libvirt_uris != uri:  # the second host added, or left out this time
+        if cluster.libvirt_uris != uri or not cluster.on_this_machine:
+            # The second host added or left out this time; or a data directory from before
+            # clusters were marked as running on this machine.
             cluster.libvirt_uris = uri
-            cluster.save(update_fields=["libvirt_uris"])
+            cluster.on_this_machine = True
+            cluster.save(update_fields=["libvirt_uris", "on_this_machine"])
         # A management command may talk to the host; web requests never do.
         result = sync_cluster(cluster.pk)
         if result.error:

@@ -5,17 +5,16 @@ channels' WebsocketCommunicator; the VNC servers are QEMU's own.
 """
 
 import struct
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
-from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from guardian.shortcuts import assign_perm, remove_perm
 
 from audit.models import AuditAction, AuditEntry
 from ganetiweb.asgi import application
+from tests.asynchronous import run
 from tests.vms.console.conftest import VNC_PASSWORD, logged_in, synced_vm, ticket_for
 from vms.console import consumers
 from vms.console.tickets import TICKET_KEY, issue_ticket, store_vnc_passwords
@@ -24,16 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = b"http://localhost"
 WAIT = 20  # seconds to wait for an answer before calling the test failed
-
-
-def run(async_function, *args):
-    """Run a coroutine function to its end from this synchronous test.
-
-    In a thread of its own: the browser tests' Playwright keeps an event loop in the main
-    thread of the same pytest process, where async_to_sync refuses to run.
-    """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(async_to_sync(async_function), *args).result()
 
 
 def headers(client, origin=ORIGIN):

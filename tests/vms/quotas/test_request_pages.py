@@ -185,10 +185,13 @@ def test_approving_a_quota_request_sets_the_owners_quota(
     )
     request = QuotaRequest.objects.get()
 
-    _as(client, cluster_admin).post(reverse("vms:quota_request_approve", args=[request.pk]))
+    _as(client, cluster_admin).post(
+        reverse("vms:quota_request_approve", args=[request.pk]),
+        {"memory": "4096", "disk": "", "vcpus": "", "vms": ""},
+    )
 
     quota = Quota.objects.get(owner_user=creator)
-    assert (quota.use_default, quota.memory, quota.vms) == (False, 4096, None)
+    assert (quota.use_default, quota.memory, quota.vms) == (False, 4096, 3)
     assert AuditEntry.objects.filter(action=AuditAction.QUOTA_CHANGE, actor=cluster_admin).exists()
 
 

@@ -9,14 +9,15 @@ from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils import timezone
 
-from clusters.jobs import enqueue_sync
+from clusters.jobs import enqueue_sync, syncable
 from clusters.models import Cluster
 
 
 def due_clusters(now, interval):
-    """Clusters never synced, or whose last sync attempt is older than the interval."""
+    """Clusters never synced, or whose last sync attempt is older than the interval; never a
+    student group's cluster (clusters.jobs.syncable says why)."""
     cutoff = now - timedelta(seconds=interval)
-    return Cluster.objects.filter(
+    return syncable(Cluster.objects.all()).filter(
         Q(last_sync_at__isnull=True) | Q(last_sync_at__lt=cutoff),
         Q(last_sync_error_at__isnull=True) | Q(last_sync_error_at__lt=cutoff),
     )
