@@ -80,11 +80,12 @@ def _plain(value):
 
 
 class ClusterDetailsForm(AuditedChanges, forms.ModelForm):
-    """What a cluster's administrators edit: how the cluster is named and described."""
+    """What a cluster's administrators edit: how the cluster is named and described, and
+    when a node's memory or disk use counts as a problem."""
 
     class Meta:
         model = Cluster
-        fields = ["name", "description"]
+        fields = ["name", "description", "memory_warning_percent", "disk_warning_percent"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
@@ -121,6 +122,7 @@ class ClusterForm(AuditedChanges, forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 2}),
             "ca_bundle": forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}),
             "libvirt_uris": forms.Textarea(attrs={"rows": 3, "class": "font-monospace"}),
+            "nic_links": forms.Textarea(attrs={"rows": 3, "class": "font-monospace"}),
         }
         help_texts = {
             "slug": _("Used in addresses: letters, digits and hyphens."),

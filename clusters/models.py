@@ -1,6 +1,7 @@
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -108,6 +109,20 @@ class Cluster(models.Model):
             "line. The cluster's own networks are always offered; leave this empty to offer "
             "only them and the cluster's default."
         ),
+    )
+
+    # When a node's memory or disk use counts as a problem (vms/health.py).
+    memory_warning_percent = models.PositiveSmallIntegerField(
+        _("memory warning (%)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("A node using more than this share of its memory is shown as a problem."),
+    )
+    disk_warning_percent = models.PositiveSmallIntegerField(
+        _("disk warning (%)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("A node using more than this share of its disk is shown as a problem."),
     )
 
     # What the cluster told us on the last sync.
@@ -244,3 +259,6 @@ class ClusterGroupPermission(GroupObjectPermissionBase):
     """A permission on one cluster held by one group."""
 
     content_object = models.ForeignKey(Cluster, on_delete=models.CASCADE)
+
+
+from clusters.metrics.models import MetricBlock  # noqa: E402, F401  (Django finds models here)

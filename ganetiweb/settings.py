@@ -49,6 +49,10 @@ try:
     # A session ends after this many seconds without a request.
     SESSION_IDLE_TIMEOUT = envint("SESSION_IDLE_TIMEOUT", 8 * 3600, minimum=60)
     SYNC_INTERVAL = envint("SYNC_INTERVAL", 60, minimum=5)
+    # Seconds between metric samplings of a cluster (vms/metrics.py).
+    METRICS_INTERVAL = envint("METRICS_INTERVAL", 60, minimum=10)
+    # The bearer token Prometheus sends to scrape /metrics; empty: the export is off.
+    METRICS_TOKEN = envstr("METRICS_TOKEN", "")
     # One RAPI request ends within this many seconds however slowly the answer comes, and an
     # answer larger than this is refused (clusters/backends/ganeti.py).
     RAPI_REQUEST_DEADLINE = envint("RAPI_REQUEST_DEADLINE", 120, minimum=5)
@@ -152,6 +156,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_RESET_ON_SUCCESS = True
+# No "AXES: BEGIN ..." banner on every management command; lockouts are still logged.
+AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "ganetiweb.login.locked_out"
 # The address uvicorn gives (behind the proxies of FORWARDED_ALLOW_IPS, the client's), never
 # a header the client could write itself.

@@ -29,6 +29,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("notifications/", include("notifications.urls")),
     path("i18n/setlang/", languages.set_language, name="set_language"),
+    path("metrics", views.prometheus_metrics, name="metrics"),
     path(
         "admin/django_rq/dashboard/schedulers/<int:scheduler_index>/",
         views.rq_schedulers,

@@ -8,4 +8,4 @@ class VmsConfig(AppConfig):
 
     def ready(self):
         # Declares this app's kinds of job to the runner (jobs/registry.py).
-        from vms import jobs  # noqa: F401
+        from vms import jobs, metrics  # noqa: F401

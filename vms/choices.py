@@ -39,3 +39,11 @@ class JobKind(models.TextChoices):
     NODE_ROLE = "node_role", _("change node role")
     NODE_MIGRATE = "node_migrate", _("migrate node's VMs away")
     NODE_EVACUATE = "node_evacuate", _("evacuate node")
+
+
+class Severity(models.TextChoices):
+    """How bad a health problem is (vms/health.py); the order is the order of the lists."""
+
+    CRITICAL = "critical", _("critical")
+    WARNING = "warning", _("warning")
+    INFO = "info", _("info")

@@ -14,6 +14,7 @@ from clusters.services import backend_for
 from jobs import registry
 from jobs.models import Job
 from vms import operations, services
+from vms.alerts import check_alerts
 from vms.models import VirtualMachine
 from vms.sync import store_vm, sync_cluster
 
@@ -110,6 +111,8 @@ def run_sync(job: Job, progress) -> None:
     finally:
         release_sync_claim(job.cluster_id, job.pk)
         _forget_old_syncs(job)
+    # After a failed read too: a failing sync is itself a problem the admins hear of.
+    check_alerts(job.cluster)
     if result.error:
         raise SyncFailed(result.error)
     progress.log(

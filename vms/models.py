@@ -15,7 +15,7 @@ from access.permissions import (
 )
 from clusters.models import Cluster, Node
 from jobs.models import Job
-from vms.choices import ActualState, WantedState
+from vms.choices import ActualState, Severity, WantedState
 
 
 class VirtualMachineQuerySet(models.QuerySet):
@@ -352,3 +352,30 @@ class QuotaRequest(Request):
 
     def get_absolute_url(self):
         return reverse("vms:quota_request", args=[self.pk])
+
+
+class KnownProblem(models.Model):
+    """A health problem the checks after a sync have seen (vms/alerts.py): from when, and when
+    it cleared, so that the cluster's admins hear of it once each way. One row per problem key
+    ("node:12:offline"); a problem that comes back reopens its row."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    # The sentence as vms/health.py words it, untranslated, with its parameters: the notice
+    # that it cleared is written in each admin's language from them.
+    message = models.TextField()
+    params = models.JSONField(default=dict, blank=True)
+    first_seen = models.DateTimeField(_("first seen"))
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "key"], name="known_problem_unique")
+        ]
+        indexes = [models.Index(fields=["cluster", "cleared_at"])]
+        verbose_name = _("known problem")
+        verbose_name_plural = _("known problems")
+
+    def __str__(self):
+        return f"{self.cluster_id} {self.key}"

@@ -122,7 +122,7 @@ def store_inventory(cluster, inventory: Inventory) -> SyncResult:
     info = inventory.info
     cluster_fields = {
         "software_version": info.software_version,
-        "info": _info_dict(info),
+        "info": {**_info_dict(info), **_kept_info(cluster.info)},
         "operating_systems": sorted(inventory.operating_systems),
     }
     if any(getattr(cluster, k) != v for k, v in cluster_fields.items()):
@@ -148,6 +148,15 @@ def _store_vnc_passwords(cluster, vms) -> None:
         store_vnc_passwords(passwords)
     except redis.RedisError as exc:
         logger.warning("The VNC passwords of %s could not be stored in Redis: %s", cluster, exc)
+
+
+# Keys of Cluster.info that other jobs write and the sync keeps: what the cluster cannot give
+# in metrics (vms/metrics.py).
+KEPT_INFO_KEYS = ("metrics_unavailable",)
+
+
+def _kept_info(stored: dict) -> dict:
+    return {key: stored[key] for key in KEPT_INFO_KEYS if key in stored}
 
 
 def _info_dict(info):

@@ -197,6 +197,56 @@ class ConnectionReport:
     certificate_fingerprint: str = ""
 
 
+@dataclass
+class VMSample:
+    """One VM's raw readings. Counters only grow while the VM runs; None: not given.
+
+    `run` changes whenever the counters may start again from zero (a restart, a move to
+    another host): a rate is only taken between two readings of the same run.
+    """
+
+    name: str  # as the backend knows it
+    node: str = ""
+    run: str = ""
+    vcpus: int | None = None
+    cpu_time_ns: int | None = None
+    memory_used_mib: float | None = None
+    block_read_bytes: int | None = None
+    block_write_bytes: int | None = None
+    block_read_requests: int | None = None
+    block_write_requests: int | None = None
+    net_rx_bytes: int | None = None
+    net_tx_bytes: int | None = None
+
+
+@dataclass
+class NodeSample:
+    """One node's raw readings: CPU time counters (busy and in all, ns) or a CPU gauge."""
+
+    name: str
+    run: str = ""
+    cpus: int | None = None
+    cpu_busy_ns: int | None = None
+    cpu_total_ns: int | None = None
+    cpu_percent: float | None = None  # where the host gives a gauge (Ganeti's mond)
+    load1: float | None = None
+    memory_used_mib: float | None = None
+    memory_total_mib: float | None = None
+    disk_used_mib: float | None = None
+    disk_total_mib: float | None = None
+
+
+@dataclass
+class Sample:
+    """What one sampling round read from a cluster (Backend.sample)."""
+
+    at: datetime  # when the reading was taken (aware UTC)
+    vms: list[VMSample] = field(default_factory=list)
+    nodes: list[NodeSample] = field(default_factory=list)
+    # The figures this cluster cannot give, in a few words each for its page.
+    unavailable: list[str] = field(default_factory=list)
+
+
 class Backend(abc.ABC):
     """Read a cluster's state. Operations (create, power, migrate) join in the lifecycle work."""
 
@@ -207,6 +257,10 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def fetch_inventory(self) -> Inventory:
         """Read nodes, VMs, networks and OS list in bulk."""
+
+    def sample(self) -> Sample:
+        """Read the raw metric figures of every node and VM in bulk (for the metrics job)."""
+        raise NotImplementedError(f"{type(self).__name__} gives no metrics")
 
     def close(self) -> None:  # noqa: B027  (optional hook: most backends hold nothing open)
         """Release connections."""

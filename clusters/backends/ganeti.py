@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -36,6 +36,7 @@ from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPSConnectionPool
 from urllib3.util.ssl_ import create_urllib3_context
 
+from . import mond
 from ._network import causes, network_reason, url_host
 from .base import (
     AuthenticationFailed,
@@ -48,6 +49,7 @@ from .base import (
     MalformedAnswer,
     NotFound,
     OperationFailed,
+    Sample,
     Timeout,
     Unreachable,
 )
@@ -64,11 +66,17 @@ from .ganeti_parse import (
     parse_os_list,
     resolve_vnc_hosts,
 )
+from .sample_parse import mond_cpu_percent, node_samples_from_rapi, vm_samples_from_rapi
 
 USER_AGENT = "ganetiweb"
 RAPI_VERSION = 2
 # GET /2/os runs a Ganeti job that asks every node for its OS definitions.
 OS_LIST_TIMEOUT = 120.0
+
+# What a Ganeti cluster never gives, and what it gives only where mond answers.
+VM_ACTIVITY_UNAVAILABLE = "CPU, disk and network activity of VMs (Ganeti's RAPI does not give it)"
+LOAD_AVERAGE_UNAVAILABLE = "load average (Ganeti does not give it)"
+MOND_UNAVAILABLE = "node CPU load (the cluster's monitoring daemon does not answer)"
 
 OnLog = Callable[[int, datetime, str], None]
 
@@ -119,6 +127,23 @@ class GanetiBackend(Backend, GanetiOperations):
         )
         resolve_vnc_hosts(vms, nodes)
         return Inventory(info=info, nodes=nodes, vms=vms, networks=networks, operating_systems=oses)
+
+    def sample(self) -> Sample:
+        """Node memory, disk and CPU counts and instance memory in bulk from RAPI, and each
+        node's CPU load from the monitoring daemon where it answers."""
+        at = datetime.now(UTC)
+        nodes = node_samples_from_rapi(self.get("/2/nodes", {"bulk": True}))
+        vms = vm_samples_from_rapi(self.get("/2/instances", {"bulk": True}))
+        reports = mond.fetch_reports([address for _node, address in nodes], self._policy)
+        for node, address in nodes:
+            if address in reports:
+                node.cpu_percent = mond_cpu_percent(reports[address])
+        unavailable = [VM_ACTIVITY_UNAVAILABLE, LOAD_AVERAGE_UNAVAILABLE]
+        if nodes and all(node.cpu_percent is None for node, _address in nodes):
+            unavailable.append(MOND_UNAVAILABLE)
+        return Sample(
+            at=at, vms=vms, nodes=[node for node, _address in nodes], unavailable=unavailable
+        )
 
     def close(self) -> None:
         self._session.close()

@@ -56,6 +56,7 @@ def test_the_edit_form_changes_the_name_and_description(client, superuser):
     cluster = make_cluster("lab")
     client.force_login(superuser)
     data = {"name": "Lab two", "description": "now described"}
+    data |= {"memory_warning_percent": 90, "disk_warning_percent": 90}
     assert client.post(reverse("clusters:edit", args=["lab"]), data).status_code == 302
     cluster.refresh_from_db()
     assert (cluster.name, cluster.description) == ("Lab two", "now described")

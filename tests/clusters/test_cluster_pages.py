@@ -147,7 +147,8 @@ def test_the_dashboard_keeps_its_query_count_whatever_the_size(
     store_inventory(make_cluster("one"), make_inventory(vm_count=2))
     client.force_login(superuser)
     client.get(reverse("dashboard"))
-    with django_assert_max_num_queries(8) as few:
+    # 8 for the pool and quotas, 3 for its problems (vms/health.py: nodes, VMs, failed jobs).
+    with django_assert_max_num_queries(11) as few:
         client.get(reverse("dashboard"))
     for name in ("two", "three"):
         store_inventory(make_cluster(name), make_inventory(vm_count=40, node_count=5))

@@ -150,6 +150,9 @@ CASES = {
     "password_change": [((), "get", logged_in()), ((), "post", logged_in(200))],
     "password_change_done": [((), "get", logged_in())],
     "set_language": [((), "post", everyone(302))],
+    # A scraper's bearer token, not a session: off (404) while METRICS_TOKEN is empty, as here;
+    # tests/test_prometheus.py covers the token.
+    "metrics": [((), "get", everyone(404))],
     "vms:cluster_list": [((), "get", logged_in())],
     "clusters:create": [((), "get", superuser_only()), ((), "post", superuser_only(200))],
     "vms:cluster": [(("{cluster}",), "get", see_cluster())],
@@ -306,6 +309,9 @@ OTHERS_ADMIN_STATUS = {
     "admin:login": 200,
     "admin:logout": 302,  # to the admin's index, which asks them to log in
     "admin:django_rq_home_json": 401,  # the statistics answer API tokens, not sessions
+    # django-rq's own Prometheus page, there since prometheus-client is installed: staff or
+    # its API token (ganetiweb's /metrics is the export, with its own token).
+    "admin:django_rq_metrics": 401,
     "/admin/django_rq/dashboard/stats.json/no-such-token/": 302,  # a wrong token: to log in
 }
 
@@ -427,7 +433,8 @@ def test_each_persona_gets_the_status_its_rights_give(
     response = getattr(_client(world, persona), method)(url)
 
     assert response.status_code == expected, f"{persona} {method.upper()} {url}"
-    if persona == "anonymous" and name not in ("login", "logout", "set_language"):
+    # Anonymous people are sent to log in, except where no login is involved.
+    if persona == "anonymous" and name not in ("login", "logout", "set_language", "metrics"):
         assert response["Location"].startswith(ADMIN_LOGIN if "/admin/" in url else LOGIN)
 
 

@@ -27,6 +27,9 @@ from tests.security.hostile import HostileRapi
 
 pytestmark = pytest.mark.django_db
 
+# What the admin's form shows, unchanged, besides the name and description.
+THRESHOLDS = {"memory_warning_percent": "90", "disk_warning_percent": "90"}
+
 
 @pytest.fixture
 def hostile(tmp_path):
@@ -66,6 +69,7 @@ def test_a_cluster_admin_cannot_point_the_cluster_at_their_own_server(
     attack = {
         "name": "renamed",
         "description": "mine now",
+        **THRESHOLDS,
         "rapi_host": "127.0.0.1",
         "rapi_port": str(hostile.port),
         "pinned_fingerprint": hostile.fingerprint,
@@ -112,7 +116,8 @@ def test_every_cluster_change_is_audited_and_secrets_are_masked(client_for, supe
         "certificate_trust": "pinned",
     }
     assert client.post(reverse("clusters:connection", args=["far"]), data).status_code == 302
-    client.post(reverse("clusters:edit", args=["far"]), {"name": "Far away", "description": ""})
+    details = {"name": "Far away", "description": "", **THRESHOLDS}
+    assert client.post(reverse("clusters:edit", args=["far"]), details).status_code == 302
 
     changes = [
         entry.details["changes"]

@@ -15,6 +15,7 @@ from audit.log import history_for
 from clusters.models import Cluster, Node
 from clusters.views import administered_cluster
 from jobs.models import Job
+from vms import health
 from vms.models import VirtualMachine
 from vms.operations import JobKind
 from vms.overview import cluster_cards
@@ -40,11 +41,13 @@ def cluster_detail(request, slug):
     vms = visible_vms.filter(missing=False).for_listing()
     cluster_perms = permissions_on(request.user, cluster)
     is_admin = "admin" in cluster_perms
+    nodes = list(cluster.nodes.all())
     context = {
         "cluster": cluster,
         "cluster_perms": cluster_perms,
         "card": card,
-        "nodes": cluster.nodes.all(),
+        "problems": health.problems_of(cluster, request.user, nodes),
+        "nodes": nodes,
         "networks": cluster.networks.all(),
         "vms": vms[:VMS_ON_CLUSTER_PAGE],
         "vm_count": vms.count(),  # the VMs this user may see, as the list behind the link
@@ -68,9 +71,11 @@ def node_detail(request, slug, name):
     vms = vms.for_listing()
     # The JSON text match narrows the rows; the exact check drops look-alike names.
     maybe_secondary = vms.filter(secondary_nodes__icontains=f'"{node.name}"')
+    node.cluster = cluster
     context = {
         "cluster": cluster,
         "node": node,
+        "problems": health.node_problems(node),
         "primary_vms": vms.filter(primary_node=node),
         "secondary_vms": [vm for vm in maybe_secondary if node.name in vm.secondary_nodes],
         "is_admin": "admin" in permissions_on(request.user, cluster),

@@ -12,7 +12,7 @@ from access.permissions import get_for_user_or_404, permissions_on
 from access.views import sharing_page
 from audit.log import history_for
 from jobs.models import Job
-from vms import operations, services
+from vms import health, operations, services
 from vms.forms.filters import VMFilterForm
 from vms.models import VirtualMachine
 
@@ -48,6 +48,7 @@ def vm_detail(request, cluster_slug, name):
         "vm_perms": vm_perms,
         # The buttons: the declared operations that make sense now and that the user holds.
         "operations": [op for op in operations.available_for(vm) if op.permission in vm_perms],
+        "problems": health.vm_problems(vm, request.user),
         "jobs": Job.objects.filter(vm=vm).select_related("requested_by")[:10],
         "busy": Job.objects.filter(vm=vm).unfinished().exists(),
         "history": history_for(vm),

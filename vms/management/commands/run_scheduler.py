@@ -1,4 +1,5 @@
-"""Enqueue periodic work: an inventory sync per cluster every SYNC_INTERVAL seconds."""
+"""Enqueue periodic work: an inventory sync per cluster every SYNC_INTERVAL seconds, and a
+metric sampling per cluster every METRICS_INTERVAL seconds."""
 
 import signal
 import time
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from clusters.jobs import enqueue_sync, syncable
 from clusters.models import Cluster
+from vms import metrics
 
 
 def due_clusters(now, interval):
@@ -31,8 +33,21 @@ def tick(interval) -> int:
     return queued
 
 
+def tick_metrics(interval) -> int:
+    """Queue a sampling of each cluster whose round is due and that has none queued or
+    running; never of a student group's cluster."""
+    queued = 0
+    for cluster in syncable(Cluster.objects.all()):
+        if metrics.due(cluster.pk, interval) and metrics.enqueue_metrics(cluster):
+            queued += 1
+    return queued
+
+
 class Command(BaseCommand):
-    help = "Enqueue an inventory sync for each cluster every SYNC_INTERVAL seconds."
+    help = (
+        "Enqueue an inventory sync for each cluster every SYNC_INTERVAL seconds, and a metric "
+        "sampling every METRICS_INTERVAL seconds."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Run one round and exit.")
@@ -40,6 +55,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, **options):
         interval = settings.SYNC_INTERVAL
+        metrics_interval = settings.METRICS_INTERVAL
         running = True
 
         def stop(signum, frame):
@@ -48,11 +64,17 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        self.stdout.write(f"Scheduler: a sync per cluster every {interval} s.")
+        self.stdout.write(
+            f"Scheduler: a sync per cluster every {interval} s, "
+            f"a metric sampling every {metrics_interval} s."
+        )
         while running:
             queued = tick(interval)
             if queued:
                 self.stdout.write(f"Queued {queued} sync(s).")
+            sampled = tick_metrics(metrics_interval)
+            if sampled:
+                self.stdout.write(f"Queued {sampled} metric sampling(s).")
             if once:
                 break
             time.sleep(options["tick"])
