@@ -44,10 +44,9 @@ def connection_settings_cluster(request, slug):
 def _save(form, user):
     """Save a settings form and audit what changed (secrets masked)."""
     cluster = form.save()
-    changes = form.changes()
-    if changes:
+    if changes := form.changes():
         record(user, AuditAction.CLUSTER_CHANGE, cluster, changes=changes)
-    return cluster, changes
+    return cluster
 
 
 @login_required
@@ -57,7 +56,7 @@ def cluster_create(request):
     form = ClusterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            cluster, _changes = _save(form, request.user)
+            cluster = _save(form, request.user)
             enqueue_connection_test(cluster, request.user)
             enqueue_sync(cluster)
         messages.success(
@@ -74,7 +73,7 @@ def cluster_edit(request, slug):
     form = ClusterDetailsForm(request.POST or None, instance=cluster)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            cluster, _changes = _save(form, request.user)
+            cluster = _save(form, request.user)
         messages.success(request, _("Settings saved."))
         return redirect(cluster)
     context = {"form": form, "cluster": cluster, "details": True}
@@ -88,7 +87,7 @@ def cluster_connection(request, slug):
     form = ClusterConnectionForm(request.POST or None, instance=cluster)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            cluster, _changes = _save(form, request.user)
+            cluster = _save(form, request.user)
             enqueue_connection_test(cluster, request.user)
         messages.success(request, _("Connection settings saved; testing the connection."))
         return redirect(cluster)

@@ -59,11 +59,16 @@ def embedded_ipv4(address: IPAddress) -> IPAddress:
     return address
 
 
+def is_loopback(address: IPAddress) -> bool:
+    """127.0.0.0/8 or ::1, also when carried inside an IPv6 address."""
+    return embedded_ipv4(address).is_loopback
+
+
 def local_kind(address: IPAddress) -> str | None:
     """ "a loopback address", "an unspecified address"... for such an address, else None."""
-    address = embedded_ipv4(address)
-    if address.is_loopback:
+    if is_loopback(address):
         return "a loopback address"
+    address = embedded_ipv4(address)
     if address.is_unspecified or address in THIS_NETWORK:
         return "an unspecified address"
     if address.is_link_local:
@@ -125,12 +130,13 @@ class DestinationPolicy:
         self._check(host or peer[0], peer[0], peer[1], this_machine)
 
     def _check(self, host: str, text: str, port: int, this_machine: bool = False) -> None:
-        why = self.refusal(parse_address(text), port, this_machine)
+        address = parse_address(text)
+        why = self.refusal(address, port, this_machine)
         if why is not None:
             shown = host if host == text else f"{host} ({text})"
             raise ForbiddenDestination(
                 f"ganetiweb does not connect to {shown}, port {port}: {why}.",
-                loopback="loopback" in why,
+                loopback=is_loopback(address) and not self.on_this_machine,
             )
 
 

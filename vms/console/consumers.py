@@ -29,7 +29,7 @@ from django.utils import timezone
 from audit.log import record
 from audit.models import AuditAction
 from clusters.backends.base import BackendError
-from clusters.backends.destinations import ForbiddenDestination, local_kind, parse_address
+from clusters.backends.destinations import ForbiddenDestination, is_loopback, parse_address
 from clusters.choices import ClusterKind
 from clusters.services import destination_policy
 from jobs.models import Job
@@ -73,7 +73,7 @@ def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
-        return local_kind(parse_address(host)) == "a loopback address"
+        return is_loopback(parse_address(host))
     except ValueError:
         return False
 
