@@ -60,6 +60,16 @@ class JobProgress:
         self.log(_("Cluster job %(id)s submitted.") % {"id": job_id})
 
 
+def keep_latest(job: Job, kept: int) -> None:
+    """Delete the older jobs of this job's kind on its cluster, keeping the newest `kept`
+    (this one included): periodic jobs keep a short history, not one row a minute for ever."""
+    if job.cluster_id is None:  # periodic jobs are per cluster; nothing to compare with
+        return
+    others = Job.objects.filter(cluster_id=job.cluster_id, kind=job.kind).exclude(pk=job.pk)
+    old = others.order_by("-created_at").values_list("pk", flat=True)[kept - 1 :]
+    Job.objects.filter(pk__in=list(old)).delete()
+
+
 def worker_name() -> str:
     rq_job = get_current_job()
     return getattr(rq_job, "worker_name", None) or ""

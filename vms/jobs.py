@@ -11,7 +11,7 @@ from clusters.backends.base import BackendError, NotFound
 from clusters.crypto import CredentialsUnreadable
 from clusters.jobs import SYNC, enqueue_sync, release_sync_claim, require_cluster_admin
 from clusters.services import backend_for
-from jobs import registry
+from jobs import registry, runner
 from jobs.models import Job
 from vms import operations, services
 from vms.alerts import check_alerts
@@ -110,7 +110,7 @@ def run_sync(job: Job, progress) -> None:
         result = sync_cluster(job.cluster_id)
     finally:
         release_sync_claim(job.cluster_id, job.pk)
-        _forget_old_syncs(job)
+        runner.keep_latest(job, SYNC_JOBS_KEPT)
     # After a failed read too: a failing sync is itself a problem the admins hear of.
     check_alerts(job.cluster)
     if result.error:
@@ -129,12 +129,6 @@ def run_sync(job: Job, progress) -> None:
 # Syncs run every SYNC_INTERVAL seconds per cluster: keep the latest few, as a history of
 # what the cluster looked like to us, not one row a minute for ever.
 SYNC_JOBS_KEPT = 20
-
-
-def _forget_old_syncs(job: Job) -> None:
-    syncs = Job.objects.filter(cluster_id=job.cluster_id, kind=SYNC).exclude(pk=job.pk)
-    old = syncs.order_by("-created_at").values_list("pk", flat=True)[SYNC_JOBS_KEPT - 1 :]
-    Job.objects.filter(pk__in=list(old)).delete()
 
 
 registry.register(

@@ -184,7 +184,7 @@ def run_metrics(job: Job, progress) -> None:
         store_unavailable(cluster.pk, sample.unavailable)
     finally:
         release_claim(job.cluster_id, job.pk)
-        _forget_old_jobs(job)
+        runner.keep_latest(job, METRICS_JOBS_KEPT)
     progress.log(
         _("%(points)d points from %(nodes)d nodes and %(vms)d VMs.")
         % {"points": len(points), "nodes": len(sample.nodes), "vms": len(sample.vms)}
@@ -270,12 +270,6 @@ def unavailable_labels(cluster: Cluster) -> list[str]:
     return [
         str(UNAVAILABLE_LABELS.get(text, text)) for text in cluster.info.get(UNAVAILABLE_KEY, [])
     ]
-
-
-def _forget_old_jobs(job: Job) -> None:
-    jobs = Job.objects.filter(cluster_id=job.cluster_id, kind=METRICS).exclude(pk=job.pk)
-    old = jobs.order_by("-created_at").values_list("pk", flat=True)[METRICS_JOBS_KEPT - 1 :]
-    Job.objects.filter(pk__in=list(old)).delete()
 
 
 registry.register(
