@@ -2,12 +2,8 @@
 weeks: it ends SESSION_IDLE_TIMEOUT after its last request, and behind HTTPS its cookies travel
 only over HTTPS and are never readable by scripts."""
 
-import json
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -17,12 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ganetiweb.sessions import SAVE_AGAIN_AFTER, SAVED_AT
+from tests import new_process
 from tests.asynchronous import run
 from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-REPO = Path(__file__).resolve().parent.parent.parent
 
 
 def _session_end(client):
@@ -109,6 +104,7 @@ def test_a_session_idle_for_longer_than_the_timeout_is_over(client, outsider):
 
 
 def _settings_with(tmp_path, **variables):
+    """The cookie settings as a new process loads them with these variables."""
     names = [
         "SESSION_COOKIE_AGE",
         "SESSION_COOKIE_SECURE",
@@ -118,28 +114,9 @@ def _settings_with(tmp_path, **variables):
         "CSRF_COOKIE_HTTPONLY",
         "LANGUAGE_COOKIE_HTTPONLY",
     ]
-    code = (
-        "import json, django; django.setup(); from django.conf import settings; "
-        f"print(json.dumps({{name: getattr(settings, name) for name in {names!r}}}))"
+    return new_process.settings_of(
+        tmp_path, names, SECRET_KEY="s" * 50, CREDENTIALS_KEYS="c" * 50, **variables
     )
-    environment = {
-        "PATH": "/usr/bin:/bin",
-        "GANETIWEB_DATA_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "ganetiweb.settings",
-        "SECRET_KEY": "s" * 50,
-        "CREDENTIALS_KEYS": "c" * 50,
-        **variables,
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(result.stdout.splitlines()[-1])
 
 
 def test_behind_https_every_cookie_is_secure_and_hidden_from_scripts(tmp_path):

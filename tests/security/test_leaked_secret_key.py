@@ -3,10 +3,7 @@ them: they are encrypted with CREDENTIALS_KEYS (newest first, any decrypts), a k
 that `manage.py rotate_credentials_key` moves every stored secret to."""
 
 import json
-import subprocess
-import sys
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -14,9 +11,9 @@ from django.core.management import CommandError, call_command
 from clusters.crypto import UnreadableSecret
 from clusters.models import Cluster
 from ganetiweb import env
+from tests import new_process
 from tests.clusters.factories import make_cluster
 
-REPO = Path(__file__).resolve().parent.parent.parent
 KEY_A = "a" * 40
 KEY_B = "b" * 40
 
@@ -119,25 +116,7 @@ def test_several_keys_are_read_newest_first_and_the_newest_must_be_long(monkeypa
 
 def _start(tmp_path, **variables):
     """Load the settings in a new process as `manage.py` would; return it, finished."""
-    code = (
-        "import json, django; django.setup(); from django.conf import settings; "
-        "print(json.dumps(settings.CREDENTIALS_KEYS))"
-    )
-    environment = {
-        "PATH": "/usr/bin:/bin",
-        "GANETIWEB_DATA_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "ganetiweb.settings",
-        "SECRET_KEY": KEY_A,
-        **variables,
-    }
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return new_process.start(tmp_path, ["CREDENTIALS_KEYS"], SECRET_KEY=KEY_A, **variables)
 
 
 def test_behind_https_the_settings_refuse_to_load_without_a_credentials_key(tmp_path):
@@ -152,7 +131,7 @@ def test_behind_https_the_listed_keys_are_used(tmp_path):
     result = _start(tmp_path, HTTPS="true", CREDENTIALS_KEYS=f"{KEY_B},{KEY_A}")
 
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.splitlines()[-1]) == [KEY_B, KEY_A]
+    assert json.loads(result.stdout.splitlines()[-1]) == {"CREDENTIALS_KEYS": [KEY_B, KEY_A]}
 
 
 def test_the_former_single_key_variable_is_refused_with_its_new_name(tmp_path):

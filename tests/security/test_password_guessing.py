@@ -2,11 +2,7 @@
 username is locked out from that address (django-axes) until the cool-off ends or an
 administrator unlocks it."""
 
-import json
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
@@ -15,12 +11,12 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from tests import new_process
 from tests.asynchronous import run
 from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-REPO = Path(__file__).resolve().parent.parent.parent
 ATTACKER = "203.0.113.66"
 VICTIM = "198.51.100.7"
 
@@ -137,29 +133,17 @@ def test_the_asgi_application_serves_the_lockout_page_too(async_client, outsider
 
 
 def test_the_limit_and_the_lockout_come_from_the_environment(tmp_path):
-    code = (
-        "import json, django; django.setup(); from django.conf import settings as s; "
-        "print(json.dumps([s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds(), "
-        "s.AXES_LOCKOUT_PARAMETERS, s.AUTHENTICATION_BACKENDS]))"
-    )
-    environment = {
-        "PATH": "/usr/bin:/bin",
-        "GANETIWEB_DATA_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "ganetiweb.settings",
-        "LOGIN_FAILURE_LIMIT": "3",
-        "LOGIN_LOCKOUT_MINUTES": "30",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    names = [
+        "AXES_FAILURE_LIMIT",
+        "AXES_COOLOFF_TIME",
+        "AXES_LOCKOUT_PARAMETERS",
+        "AUTHENTICATION_BACKENDS",
+    ]
+    values = new_process.settings_of(
+        tmp_path, names, LOGIN_FAILURE_LIMIT="3", LOGIN_LOCKOUT_MINUTES="30"
     )
 
-    limit, seconds, parameters, backends = json.loads(result.stdout.splitlines()[-1])
+    limit, seconds, parameters, backends = (values[name] for name in names)
     assert (limit, seconds) == (3, 1800)
     assert parameters == [["username", "ip_address"]]
     assert backends[0] == "axes.backends.AxesStandaloneBackend"
